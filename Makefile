@@ -1,0 +1,28 @@
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+GO ?= go
+ARTIFACTS ?= _artifacts
+
+.PHONY: help
+help: ## Show the targets.
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+.PHONY: generate
+generate: ## Regenerate deep-copy code and CRDs (fixtures/crds).
+	$(GO) tool controller-gen object paths=./controller/api/...
+	$(GO) tool controller-gen crd paths=./controller/api/... output:crd:dir=fixtures/crds
+	scripts/gateway-api-crds.sh fixtures/crds
+
+.PHONY: build
+build: ## Build all binaries into bin/.
+	$(GO) build -o bin/ ./controller/cmd/... ./sim/cmd/...
+
+.PHONY: vet
+vet: ## go vet.
+	$(GO) vet ./...
+
+.PHONY: test
+test: vet ## Everything that runs here: unit, golden, sim e2e.
+	$(GO) test ./...
