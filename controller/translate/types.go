@@ -23,6 +23,9 @@ type Inputs struct {
 	// translation is responsible for.
 	ControllerName gwv1.GatewayController
 
+	// Namespaces are consulted for listeners' allowedRoutes selectors.
+	Namespaces []corev1.Namespace
+
 	GatewayClasses  []gwv1.GatewayClass
 	Gateways        []gwv1.Gateway
 	HTTPRoutes      []gwv1.HTTPRoute
