@@ -19,6 +19,10 @@ generate: ## Regenerate deep-copy code and CRDs (fixtures/crds).
 build: ## Build all binaries into bin/.
 	$(GO) build -o bin/ ./controller/cmd/... ./sim/cmd/...
 
+.PHONY: tools
+tools: ## kube-apiserver, etcd, kubectl into bin/k8s (built from source once: ~10 min; cached after).
+	@scripts/k8s-binaries.sh bin/k8s
+
 .PHONY: vet
 vet: ## go vet.
 	$(GO) vet ./...
