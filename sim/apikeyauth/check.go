@@ -1,0 +1,93 @@
+package apikeyauth
+
+import "net/http"
+
+// Local reply bodies, content type and response code details, as Envoy's
+// filter and Http::Utility::prepareLocalReply produce them.
+const (
+	BodyUnauthorized = "Client authentication failed."
+	BodyForbidden    = "Client is forbidden."
+	// LocalReplyContentType is set on every local reply with a body; Envoy
+	// adds no WWW-Authenticate header.
+	LocalReplyContentType = "text/plain"
+
+	DetailsMissingKeySources  = "missing_key_sources"
+	DetailsMissingCredentials = "missing_credentials"
+	DetailsMissingAPIKey      = "missing_api_key"
+	DetailsUnknownAPIKey      = "unkonwn_api_key" // sic, as Envoy spells it
+	DetailsClientNotAllowed   = "client_not_allowed"
+)
+
+// Decision is the outcome for one request.
+type Decision struct {
+	Allowed bool
+	Status  int    // 0 when allowed, else 401 or 403
+	Body    string // BodyUnauthorized or BodyForbidden
+	Details string // response code details, one of the Details* constants
+	Client  string // the authenticated client id (never the key)
+}
+
+func unauthorized(details string) Decision {
+	return Decision{Status: http.StatusUnauthorized, Body: BodyUnauthorized, Details: details}
+}
+
+// Check authenticates req under cfg (an effective config; nil fails closed)
+// in the order of Envoy's ApiKeyAuthFilter::decodeHeaders. On success it
+// applies forwarding to req in place: the client id header replaces any
+// value the client sent, then, with hide_credentials, the key is removed
+// from every configured source, wherever it was found. On failure req is
+// left untouched.
+func Check(cfg *Config, req *http.Request) Decision {
+	if cfg == nil {
+		cfg = emptyConfig
+	}
+	if len(cfg.sources) == 0 {
+		return unauthorized(DetailsMissingKeySources)
+	}
+	if len(cfg.credentials) == 0 {
+		return unauthorized(DetailsMissingCredentials)
+	}
+	key := cfg.findKey(req)
+	if key == "" {
+		return unauthorized(DetailsMissingAPIKey)
+	}
+	client, ok := cfg.credentials[key]
+	if !ok {
+		return unauthorized(DetailsUnknownAPIKey)
+	}
+	if len(cfg.allowedClients) > 0 {
+		if _, ok := cfg.allowedClients[client]; !ok {
+			return Decision{Status: http.StatusForbidden, Body: BodyForbidden, Details: DetailsClientNotAllowed}
+		}
+	}
+	cfg.forward(req, client)
+	return Decision{Allowed: true, Client: client}
+}
+
+// findKey returns the first non-empty value over the sources in order: a
+// wrong key in an earlier source does not fall through to later ones.
+func (c *Config) findKey(req *http.Request) string {
+	if req == nil {
+		return ""
+	}
+	for _, s := range c.sources {
+		if k := s.key(req); k != "" {
+			return k
+		}
+	}
+	return ""
+}
+
+func (c *Config) forward(req *http.Request, client string) {
+	if c.forwarding.header != "" {
+		if req.Header == nil {
+			req.Header = http.Header{}
+		}
+		req.Header[c.forwarding.header] = []string{client}
+	}
+	if c.forwarding.hide {
+		for _, s := range c.sources {
+			s.remove(req)
+		}
+	}
+}
