@@ -1,0 +1,287 @@
+package xds
+
+import (
+	"context"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	apikeyauthv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/api_key_auth/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+
+	"github.com/keyconform/keyconform/controller/translate"
+	"github.com/keyconform/keyconform/controller/xds/xdstest"
+)
+
+var allTypes = []string{resource.ClusterType, resource.EndpointType, resource.ListenerType, resource.RouteType}
+
+func dial(t *testing.T, addr, node string) *xdstest.Client {
+	t.Helper()
+	c, err := xdstest.Dial(context.Background(), addr, node)
+	if err != nil {
+		t.Fatalf("dialling ADS: %v", err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+func waitCtx(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// waitFor waits until typ holds exactly the named resources.
+func waitFor(t *testing.T, c *xdstest.Client, typ string, names ...string) xdstest.State {
+	t.Helper()
+	st, err := c.Wait(waitCtx(t), typ, func(st xdstest.State) bool {
+		if st.Responses == 0 || len(st.Resources) != len(names) {
+			return false
+		}
+		for _, n := range names {
+			if st.Resources[n] == nil {
+				return false
+			}
+		}
+		return true
+	})
+	if err != nil {
+		t.Fatalf("%s never held %v: %v", typ, names, err)
+	}
+	return st
+}
+
+func waitForProxy(t *testing.T, c *xdstest.Client) map[string]xdstest.State {
+	t.Helper()
+	out := map[string]xdstest.State{}
+	out[resource.ClusterType] = waitFor(t, c, resource.ClusterType, clusterName)
+	out[resource.EndpointType] = waitFor(t, c, resource.EndpointType, clusterName)
+	out[resource.ListenerType] = waitFor(t, c, resource.ListenerType, listenerName)
+	out[resource.RouteType] = waitFor(t, c, resource.RouteType, listenerName)
+	return out
+}
+
+// waitForWatches waits until the server has processed the ACKs of all four
+// types (each ACK reopens a watch), so that what is published next can only
+// reach the client as a new response.
+func waitForWatches(t *testing.T, s *Server, node string) {
+	t.Helper()
+	ctx := waitCtx(t)
+	for s.cache.GetStatusInfo(node).GetNumWatches() != len(allTypes) {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the server never had %d open watches for %s", len(allTypes), node)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
+func TestADSServesThePublishedProxy(t *testing.T) {
+	s, addr, _ := startServer(t)
+	f := newFixture("kgateway-system", "http")
+	// Publishing before the data plane connects and after both work.
+	if err := s.Publish(context.Background(), []translate.Proxy{f.proxy(t)}); err != nil {
+		t.Fatal(err)
+	}
+	c := dial(t, addr, "kgateway-system/http")
+	other := dial(t, addr, "kgateway-system/other")
+	got := waitForProxy(t, c)
+
+	rc := got[resource.RouteType].Resources[listenerName].(*routev3.RouteConfiguration)
+	perRoute := &apikeyauthv3.ApiKeyAuthPerRoute{}
+	if err := rc.GetVirtualHosts()[0].GetRoutes()[0].GetTypedPerFilterConfig()[apiKeyAuthFilter].UnmarshalTo(perRoute); err != nil {
+		t.Fatalf("route lacks its api_key_auth per-route config: %v", err)
+	}
+	if n := len(perRoute.GetCredentials()); n != 2 {
+		t.Errorf("got %d credentials, want 2", n)
+	}
+
+	// Another node id sees nothing of this Gateway.
+	if st := other.Current(resource.ListenerType); st.Responses != 0 {
+		t.Errorf("node kgateway-system/other received %d listener responses", st.Responses)
+	}
+}
+
+func TestRepublishSendsOnlyChangedTypes(t *testing.T) {
+	s, addr, _ := startServer(t)
+	f := newFixture("ns", "gw")
+	node := translate.NodeID(f.gateway)
+	if err := s.Publish(context.Background(), []translate.Proxy{f.proxy(t)}); err != nil {
+		t.Fatal(err)
+	}
+	c := dial(t, addr, node)
+	first := waitForProxy(t, c)
+	waitForWatches(t, s, node)
+
+	// Identical content, freshly built.
+	if err := s.Publish(context.Background(), []translate.Proxy{f.proxy(t)}); err != nil {
+		t.Fatal(err)
+	}
+	// A key rotation: only RDS changes.
+	f.credentials = map[string]string{"client1": "k-rotated"}
+	if err := s.Publish(context.Background(), []translate.Proxy{f.proxy(t)}); err != nil {
+		t.Fatal(err)
+	}
+	routes, err := c.Wait(waitCtx(t), resource.RouteType, func(st xdstest.State) bool {
+		return st.Version != first[resource.RouteType].Version
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if routes.Responses != 2 {
+		t.Errorf("RDS responses: got %d, want 2 (initial + rotation)", routes.Responses)
+	}
+	// The stream is ordered: a response caused by the identical publish
+	// would have arrived before the rotation's.
+	for _, typ := range []string{resource.ClusterType, resource.EndpointType, resource.ListenerType} {
+		st := c.Current(typ)
+		if st.Responses != 1 || st.Version != first[typ].Version {
+			t.Errorf("%s: %d responses, version %q -> %q; want 1 response and no change",
+				typ, st.Responses, first[typ].Version, st.Version)
+		}
+	}
+}
+
+func TestRemovedGatewayEmptiesItsConnectedDataPlane(t *testing.T) {
+	s, addr, _ := startServer(t)
+	f := newFixture("ns", "gw")
+	node := translate.NodeID(f.gateway)
+	if err := s.Publish(context.Background(), []translate.Proxy{f.proxy(t)}); err != nil {
+		t.Fatal(err)
+	}
+	c := dial(t, addr, node)
+	waitForProxy(t, c)
+
+	if err := s.Publish(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, c, resource.ListenerType)
+	waitFor(t, c, resource.ClusterType)
+
+	// The Gateway comes back: the same stream is served again.
+	if err := s.Publish(context.Background(), []translate.Proxy{f.proxy(t)}); err != nil {
+		t.Fatal(err)
+	}
+	waitForProxy(t, c)
+
+	// Once removed and disconnected, the node is forgotten.
+	if err := s.Publish(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, c, resource.ListenerType)
+	c.Close()
+	ctx := waitCtx(t)
+	for {
+		if _, err := s.cache.GetSnapshot(node); err != nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("the empty snapshot outlived the last stream of a removed Gateway")
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
+func TestStreamEventsAreLoggedWithoutKeys(t *testing.T) {
+	s, addr, logs := startServer(t)
+	f := newFixture("ns", "gw")
+	node := translate.NodeID(f.gateway)
+	if err := s.Publish(context.Background(), []translate.Proxy{f.proxy(t)}); err != nil {
+		t.Fatal(err)
+	}
+	c := dial(t, addr, node)
+	waitForProxy(t, c)
+	waitForWatches(t, s, node)
+
+	// A data plane rejects the next route configuration with a message
+	// quoting a key (Envoy does not; the server must not trust that). The
+	// rotated-out key k-123 is still redacted: the NACK may concern the
+	// configuration before.
+	c.NackNext(resource.RouteType, "duplicate key k-456 (was k-123): "+strings.Repeat("x", 4*maxDetail))
+	f.credentials = map[string]string{"client2": "k-456"}
+	if err := s.Publish(context.Background(), []translate.Proxy{f.proxy(t)}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := waitCtx(t)
+	for !strings.Contains(logs.String(), "xDS NACK") {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("no NACK logged:\n%s", logs)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	c.Close()
+	for !strings.Contains(logs.String(), "xDS stream closed") {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("no stream close logged:\n%s", logs)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+
+	out := logs.String()
+	for _, want := range []string{
+		`"msg":"xDS stream opened"`,
+		`"msg":"xDS ACK"`,
+		`"error_detail":"duplicate key [redacted] (was [redacted]): xxx`,
+		`…(truncated)"`,
+		`"node":"ns/gw"`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("logs lack %s", want)
+		}
+	}
+	for _, key := range []string{"k-123", "k-456"} {
+		if strings.Contains(out, key) {
+			t.Errorf("logs contain the key %s", key)
+		}
+	}
+	nack := lineWith(out, "xDS NACK")
+	if !strings.Contains(nack, `"level":"WARN"`) || !strings.Contains(nack, `"rejected_version":"`) || strings.Contains(nack, `"rejected_version":""`) {
+		t.Errorf("NACK line lacks level WARN or the rejected version: %s", nack)
+	}
+}
+
+func lineWith(logs, s string) string {
+	for _, l := range strings.Split(logs, "\n") {
+		if strings.Contains(l, s) {
+			return l
+		}
+	}
+	return ""
+}
+
+func TestServeStopsWhenItsContextEnds(t *testing.T) {
+	s := NewServer(nil)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ctx, lis) }()
+
+	f := newFixture("ns", "gw")
+	if err := s.Publish(context.Background(), []translate.Proxy{f.proxy(t)}); err != nil {
+		t.Fatal(err)
+	}
+	c := dial(t, lis.Addr().String(), "ns/gw")
+	waitForProxy(t, c)
+
+	cancel()
+	select {
+	case err := <-served:
+		if err != nil {
+			t.Errorf("Serve returned %v after its context ended; want nil", err)
+		}
+	case <-time.After(gracePeriod + 5*time.Second):
+		t.Fatal("Serve did not return after its context ended")
+	}
+	if _, err := c.Wait(waitCtx(t), resource.ListenerType, func(xdstest.State) bool { return false }); err == nil || !strings.Contains(err.Error(), "ADS stream ended") {
+		t.Errorf("the client's stream outlived the server: %v", err)
+	}
+}
