@@ -40,7 +40,9 @@ func TestVersionsChangeOnlyWithContent(t *testing.T) {
 	}{
 		{"identical content", func(*proxyFixture) {}, nil},
 		{"key rotated", func(f *proxyFixture) { f.credentials = map[string]string{"client1": "k-999", "client2": "k-456"} }, []string{resource.RouteType}},
-		{"client added", func(f *proxyFixture) { f.credentials = map[string]string{"client1": "k-123", "client2": "k-456", "client3": "k-789"} }, []string{resource.RouteType}},
+		{"client added", func(f *proxyFixture) {
+			f.credentials = map[string]string{"client1": "k-123", "client2": "k-456", "client3": "k-789"}
+		}, []string{resource.RouteType}},
 		{"connect timeout", func(f *proxyFixture) { f.timeout = time.Second }, []string{resource.ClusterType}},
 		{"endpoint moved", func(f *proxyFixture) { f.endpointIP = "10.244.0.8" }, []string{resource.EndpointType}},
 	}
