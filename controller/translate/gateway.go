@@ -1,0 +1,112 @@
+package translate
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+)
+
+// gatewayModel is one Gateway of a managed class with its validated
+// listeners.
+type gatewayModel struct {
+	obj       *gwv1.Gateway
+	key       types.NamespacedName
+	listeners []*listenerModel // in spec order
+}
+
+// buildGateways returns the Gateways of managed classes, sorted by key.
+func buildGateways(in *Inputs, classes map[string]bool) []*gatewayModel {
+	var out []*gatewayModel
+	for i := range in.Gateways {
+		gw := &in.Gateways[i]
+		if !classes[string(gw.Spec.GatewayClassName)] {
+			continue
+		}
+		g := &gatewayModel{obj: gw, key: keyOf(gw.Namespace, gw.Name)}
+		for j := range gw.Spec.Listeners {
+			g.listeners = append(g.listeners, newListener(g, &gw.Spec.Listeners[j]))
+		}
+		markConflicts(g.listeners)
+		out = append(out, g)
+	}
+	slices.SortFunc(out, func(a, b *gatewayModel) int { return compareKeys(a.key, b.key) })
+	return out
+}
+
+func (g *gatewayModel) listener(name string) *listenerModel {
+	for _, l := range g.listeners {
+		if l.name == name {
+			return l
+		}
+	}
+	return nil
+}
+
+// ports returns the ports of the Gateway's usable listeners, ascending,
+// with those listeners in spec order.
+func (g *gatewayModel) ports() ([]int32, map[int32][]*listenerModel) {
+	byPort := map[int32][]*listenerModel{}
+	var ports []int32
+	for _, l := range g.listeners {
+		if !l.usable() {
+			continue
+		}
+		if _, seen := byPort[l.port]; !seen {
+			ports = append(ports, l.port)
+		}
+		byPort[l.port] = append(byPort[l.port], l)
+	}
+	slices.Sort(ports)
+	return ports, byPort
+}
+
+// status is the Gateway's status once routes are attached.
+func (g *gatewayModel) status(addresses []gwv1.GatewayStatusAddress) gwv1.GatewayStatus {
+	gen := g.obj.Generation
+	var valid, invalid []string
+	listeners := make([]gwv1.ListenerStatus, 0, len(g.listeners))
+	for _, l := range g.listeners {
+		if l.usable() {
+			valid = append(valid, l.name)
+		} else {
+			invalid = append(invalid, l.name)
+		}
+		listeners = append(listeners, l.status())
+	}
+
+	var accepted metav1.Condition
+	switch {
+	case len(invalid) == 0:
+		accepted = condition(string(gwv1.GatewayConditionAccepted), true, string(gwv1.GatewayReasonAccepted), "Gateway is accepted", gen)
+	case len(valid) == 0:
+		accepted = condition(string(gwv1.GatewayConditionAccepted), false, string(gwv1.GatewayReasonListenersNotValid),
+			fmt.Sprintf("no listener is valid: %s (see the listeners' conditions)", strings.Join(invalid, ", ")), gen)
+	default:
+		accepted = condition(string(gwv1.GatewayConditionAccepted), true, string(gwv1.GatewayReasonListenersNotValid),
+			fmt.Sprintf("listeners %s are accepted; listeners %s are not (see their conditions)",
+				strings.Join(valid, ", "), strings.Join(invalid, ", ")), gen)
+	}
+
+	var programmed metav1.Condition
+	switch {
+	case len(valid) == 0:
+		programmed = condition(string(gwv1.GatewayConditionProgrammed), false, string(gwv1.GatewayReasonInvalid),
+			"Gateway has no valid listener to program", gen)
+	case len(addresses) == 0:
+		programmed = condition(string(gwv1.GatewayConditionProgrammed), false, string(gwv1.GatewayReasonAddressNotAssigned),
+			"no address has been assigned to the Gateway's data plane yet; it is reported once the data plane runs", gen)
+	default:
+		programmed = condition(string(gwv1.GatewayConditionProgrammed), true, string(gwv1.GatewayReasonProgrammed),
+			"Gateway is programmed", gen)
+	}
+
+	return gwv1.GatewayStatus{
+		Addresses:  slices.Clone(addresses),
+		Conditions: []metav1.Condition{accepted, programmed},
+		Listeners:  listeners,
+	}
+}

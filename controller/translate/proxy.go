@@ -1,0 +1,37 @@
+package translate
+
+import (
+	"slices"
+)
+
+// buildProxy is the complete Envoy configuration of one Gateway: per usable
+// port a listener and its RouteConfiguration, then the EDS clusters (and
+// their endpoints) of every valid backend of the routes attached to it.
+func buildProxy(ix *index, gw *gatewayModel, ps *policies) Proxy {
+	p := Proxy{Gateway: gw.key, NodeID: NodeID(gw.key)}
+	ports, byPort := gw.ports()
+	backends := map[string]backend{}
+	for _, port := range ports {
+		p.Listeners = append(p.Listeners, envoyListener(port))
+		p.Routes = append(p.Routes, routeConfiguration(gw, port, byPort[port], ps))
+		for _, l := range byPort[port] {
+			for _, a := range l.attachments {
+				for _, r := range a.route.rules {
+					for _, b := range r.backends {
+						backends[b.cluster] = b
+					}
+				}
+			}
+		}
+	}
+	names := make([]string, 0, len(backends))
+	for name := range backends {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		p.Clusters = append(p.Clusters, envoyCluster(name))
+		p.Endpoints = append(p.Endpoints, loadAssignment(ix, backends[name]))
+	}
+	return p
+}

@@ -1,0 +1,146 @@
+package translate
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	"google.golang.org/protobuf/types/known/anypb"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+)
+
+// vhostBuilder gathers the routes of one hostname on one port. Every
+// virtual host belongs to exactly one listener: the most specific one for
+// its hostname, as Gateway API routes requests.
+type vhostBuilder struct {
+	hostname string
+	listener *listenerModel
+	entries  []*routeEntry
+}
+
+// routeConfiguration builds the RouteConfiguration of one Gateway port.
+// API key auth is placed by attachment level: a Gateway policy on the
+// RouteConfiguration, a listener policy on that listener's virtual hosts,
+// route and rule policies on their routes; Envoy applies the most specific.
+func routeConfiguration(gw *gatewayModel, port int32, listeners []*listenerModel, ps *policies) *routev3.RouteConfiguration {
+	name := listenerName(port)
+	vhosts := map[string]*vhostBuilder{}
+	for _, l := range listeners {
+		for _, att := range l.attachments {
+			for _, h := range att.hostnames {
+				if mostSpecificListener(listeners, h) != l {
+					continue // requests for h reach another listener
+				}
+				vb := vhosts[h]
+				if vb == nil {
+					vb = &vhostBuilder{hostname: h, listener: l}
+					vhosts[h] = vb
+				}
+				for _, rule := range att.route.rules {
+					for _, m := range rule.matches {
+						vb.entries = append(vb.entries, &routeEntry{att: att, rule: rule, match: m})
+					}
+				}
+			}
+		}
+	}
+	if len(listeners) > 1 {
+		// A listener hostname without routes must still answer 404 rather
+		// than let a less specific listener's virtual host take its requests.
+		for _, l := range listeners {
+			if l.hostname != "" && vhosts[l.hostname] == nil {
+				vhosts[l.hostname] = &vhostBuilder{hostname: l.hostname, listener: l}
+			}
+		}
+	}
+
+	hostnames := make([]string, 0, len(vhosts))
+	for h := range vhosts {
+		hostnames = append(hostnames, h)
+	}
+	slices.Sort(hostnames)
+	rc := &routev3.RouteConfiguration{Name: name}
+	for _, h := range hostnames {
+		rc.VirtualHosts = append(rc.VirtualHosts, vhosts[h].build(name, ps))
+	}
+	rc.TypedPerFilterConfig = perFilterConfig(ps.atGateway(gw))
+	return rc
+}
+
+// mostSpecificListener is the listener that receives requests for hostname
+// h: exact before wildcard before none.
+func mostSpecificListener(listeners []*listenerModel, h string) *listenerModel {
+	var best *listenerModel
+	for _, l := range listeners {
+		if listenerCovers(l.hostname, h) && (best == nil || moreSpecificListener(l.hostname, best.hostname)) {
+			best = l
+		}
+	}
+	return best
+}
+
+func (vb *vhostBuilder) build(listener string, ps *policies) *routev3.VirtualHost {
+	slices.SortStableFunc(vb.entries, comparePrecedence)
+	domain := domainOf(vb.hostname)
+	vh := &routev3.VirtualHost{
+		Name:    virtualHostName(listener, domain),
+		Domains: []string{domain},
+	}
+	for _, e := range vb.entries {
+		vh.Routes = append(vh.Routes, envoyRoute(e, ps))
+	}
+	vh.TypedPerFilterConfig = perFilterConfig(ps.atListener(vb.listener))
+	return vh
+}
+
+// envoyRoute builds one route. A route whose effective API key auth policy
+// is invalid never forwards: it answers kgateway's 500 instead, so broken
+// auth cannot let unauthenticated requests through.
+func envoyRoute(e *routeEntry, ps *policies) *routev3.Route {
+	rm, rule := e.att.route, e.rule
+	r := &routev3.Route{Name: envoyRouteName(rm.key, rule.index, e.match.index), Match: e.match.match}
+	policy, lvl := ps.effective(e.att.listener, rm, rule)
+	if policy != nil && policy.invalid != "" {
+		r.Action = directResponse(invalidRouteBody)
+		for _, p := range e.att.parents {
+			p.drop(rule.index, reasonRouteRuleDropped, fmt.Sprintf("TrafficPolicy %s is invalid: %s", policy.key, policy.invalid))
+		}
+		return r
+	}
+	switch {
+	case rule.filters != "":
+		r.Action = directResponse("")
+		for _, p := range e.att.parents {
+			p.drop(rule.index, string(gwv1.RouteReasonUnsupportedValue),
+				fmt.Sprintf("filters (%s) are not supported by this controller; the rule answers 500", rule.filters))
+		}
+	case rule.action == nil:
+		r.Action = directResponse("")
+	default:
+		r.Action = rule.action
+	}
+	if lvl == levelRoute || lvl == levelRule {
+		r.TypedPerFilterConfig = perFilterConfig(policy)
+	}
+	return r
+}
+
+// perFilterConfig is the typed_per_filter_config carrying a valid policy's
+// API key auth config; nil when there is none to place.
+func perFilterConfig(p *policyModel) map[string]*anypb.Any {
+	if p == nil || p.config == nil {
+		return nil
+	}
+	return map[string]*anypb.Any{apiKeyAuthFilterName: p.config}
+}
+
+// directResponse answers 500 from Envoy itself, with an optional body.
+func directResponse(body string) *routev3.Route_DirectResponse {
+	dr := &routev3.DirectResponseAction{Status: http.StatusInternalServerError}
+	if body != "" {
+		dr.Body = &corev3.DataSource{Specifier: &corev3.DataSource_InlineString{InlineString: body}}
+	}
+	return &routev3.Route_DirectResponse{DirectResponse: dr}
+}
