@@ -94,7 +94,8 @@ func (ps *policies) overriddenBy(p *policyModel, g *gatewayModel) string {
 			}
 		}
 	}
-	return fmt.Sprintf("Overridden: older TrafficPolicy %s applies API key auth at the same target(s)", strings.Join(winners, ", "))
+	return fmt.Sprintf("Overridden by TrafficPolicy %s, which takes precedence at the same target(s) (older, or as old and first by name)",
+		strings.Join(winners, ", "))
 }
 
 func parentRefEqual(a, b gwv1.ParentReference) bool {
