@@ -1,0 +1,144 @@
+package dataplane
+
+import (
+	"context"
+	"net/http"
+	"net/http/httputil"
+	"strconv"
+	"strings"
+	"sync/atomic"
+
+	"github.com/keyconform/keyconform/sim/apikeyauth"
+)
+
+// hcmRuntime is a connection manager bound to its route configuration and
+// the current clusters: everything one request needs, immutable.
+type hcmRuntime struct {
+	spec         *hcmSpec
+	listenerPort uint32
+	table        *routeTable
+	clusters     map[string]*upstream
+
+	// Per matched route (by route.index), and for no route: the effective
+	// api_key_auth config of each stage, nil where the filter does not run.
+	routeAuth   [][]*apikeyauth.Config
+	noRouteAuth []*apikeyauth.Config
+
+	authCounters *apikeyauth.Counters
+	rqTotal      *atomic.Uint64
+	proxy        *httputil.ReverseProxy
+}
+
+func newHCMRuntime(p *Proxy, l *listenerSpec, table *routeTable, clusters map[string]*upstream) *hcmRuntime {
+	h := &hcmRuntime{
+		spec:         l.hcm,
+		listenerPort: l.port,
+		table:        table,
+		clusters:     clusters,
+		authCounters: p.stats.authCounters(l.hcm.statPrefix),
+		rqTotal:      p.stats.counter("http." + l.hcm.statPrefix + ".downstream_rq_total"),
+	}
+	stages := func(r *route) []*apikeyauth.Config {
+		var out []*apikeyauth.Config
+		for _, s := range l.hcm.stages {
+			if c := stageConfig(s, table, r); c != nil {
+				out = append(out, c)
+			}
+		}
+		return out
+	}
+	h.noRouteAuth = stages(nil)
+	h.routeAuth = make([][]*apikeyauth.Config, len(table.routes))
+	for _, r := range table.routes {
+		h.routeAuth[r.index] = stages(r)
+	}
+	h.proxy = newReverseProxy(p.transport, h)
+	return h
+}
+
+// ServeHTTP is one request through the connection manager: host and header
+// normalisation, route, http filters, router.
+func (h *hcmRuntime) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.rqTotal.Add(1)
+	h.normalizeHost(r)
+	h.mutateRequestHeaders(r)
+	rt := h.table.route(r)
+
+	if up := upgradeType(r.Header); up != "" && !h.upgradeAllowed(up, rt) {
+		// Envoy: no upgrade config for this type -> 403, details upgrade_failed.
+		h.localReply(w, http.StatusForbidden, "")
+		return
+	}
+
+	auth := h.noRouteAuth
+	if rt != nil {
+		auth = h.routeAuth[rt.index]
+	}
+	for _, cfg := range auth {
+		d := apikeyauth.Check(cfg, r)
+		h.authCounters.Record(d)
+		if !d.Allowed {
+			h.localReply(w, d.Status, d.Body)
+			return
+		}
+	}
+	h.router(w, r, rt)
+}
+
+// router is envoy.filters.http.router for the sim's route actions.
+func (h *hcmRuntime) router(w http.ResponseWriter, r *http.Request, rt *route) {
+	switch {
+	case rt == nil:
+		h.localReply(w, http.StatusNotFound, "") // route_not_found
+		return
+	case rt.direct:
+		h.localReply(w, rt.directStatus, rt.directBody)
+		return
+	}
+	up := h.clusters[rt.pickCluster()]
+	if up == nil {
+		// Unknown or still warming cluster: cluster_not_found.
+		h.localReply(w, rt.notFoundStatus, "")
+		return
+	}
+	host, ok := up.pick()
+	if !ok {
+		h.localReply(w, http.StatusServiceUnavailable, "no healthy upstream")
+		return
+	}
+	if rt.timeout > 0 {
+		if !h.spec.suppressEnvoyHeaders {
+			r.Header["X-Envoy-Expected-Rq-Timeout-Ms"] = []string{strconv.FormatInt(rt.timeout.Milliseconds(), 10)}
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), rt.timeout)
+		defer cancel()
+		r = r.WithContext(ctx)
+	}
+	r.URL.Scheme, r.URL.Host = "http", host
+	h.proxy.ServeHTTP(w, r)
+}
+
+func (h *hcmRuntime) upgradeAllowed(upgrade string, rt *route) bool {
+	upgrade = strings.ToLower(upgrade)
+	if rt != nil {
+		if enabled, ok := rt.upgrades[upgrade]; ok {
+			return enabled
+		}
+	}
+	return h.spec.upgrades[upgrade]
+}
+
+// localReply is Envoy's sendLocalReply: the server header, and with a body
+// content-type text/plain and its length; an empty body is headers only.
+func (h *hcmRuntime) localReply(w http.ResponseWriter, status int, body string) {
+	hdr := w.Header()
+	h.setServer(hdr)
+	if body != "" {
+		hdr["Content-Type"] = []string{apikeyauth.LocalReplyContentType}
+		hdr["Content-Length"] = []string{strconv.Itoa(len(body))}
+	}
+	w.WriteHeader(status)
+	if body != "" {
+		_, _ = w.Write([]byte(body))
+	}
+}

@@ -1,0 +1,518 @@
+// Package dataplane is the sim's data plane: it consumes LDS, RDS, CDS and
+// EDS over ADS and serves HTTP/1.1 on loopback as Envoy's HTTP connection
+// manager, api_key_auth filter and router do for the resources a Gateway
+// API implementation generates. Each xDS update is compiled into immutable
+// per-listener state that requests read without locks; upstream traffic
+// only goes through the simulated pod network.
+package dataplane
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/keyconform/keyconform/sim/podnet"
+	"github.com/keyconform/keyconform/sim/xdsclient"
+)
+
+// Options configure a Proxy.
+type Options struct {
+	// XDSAddress is the control plane's loopback host:port.
+	XDSAddress string
+	// NodeID is the Gateway's "<namespace>/<name>"; NodeCluster is optional.
+	NodeID      string
+	NodeCluster string
+	// ListenOverrides binds a listener port elsewhere than 127.0.0.1:<port>,
+	// e.g. 8080 -> "127.0.0.1:0" for an ephemeral port. Values must be
+	// loopback.
+	ListenOverrides map[uint32]string
+	// Network is the simulated pod network upstream traffic goes through; a
+	// new empty one when nil.
+	Network *podnet.Network
+	Logger  *slog.Logger
+	// XDSBackoff bounds reconnection delays (xdsclient defaults when zero).
+	XDSInitialBackoff, XDSMaxBackoff time.Duration
+}
+
+// Proxy is the data plane. Create it with New and start it with Run.
+type Proxy struct {
+	log       *slog.Logger
+	network   *podnet.Network
+	overrides map[uint32]netip.AddrPort
+	xds       *xdsclient.Client
+	transport *http.Transport
+	stats     *stats
+
+	running  atomic.Bool
+	live     atomic.Bool
+	liveOnce sync.Once
+	liveCh   chan struct{}
+
+	mu        sync.Mutex
+	listeners map[string]*entry[*listenerSpec]
+	routes    map[string]*entry[*routeTable]
+	clusters  map[string]*entry[*clusterSpec]
+	endpoints map[string]*entry[*endpointSet]
+	versions  map[string]string
+	seen      map[string]bool
+	servers   map[string]*server
+	warming   map[string]int // resource type -> warming count, for gauges
+}
+
+// New validates opts and returns a proxy that has not connected yet.
+func New(opts Options) (*Proxy, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	p := &Proxy{
+		log:       log,
+		network:   opts.Network,
+		overrides: map[uint32]netip.AddrPort{},
+		stats:     newStats(),
+		liveCh:    make(chan struct{}),
+		listeners: map[string]*entry[*listenerSpec]{},
+		routes:    map[string]*entry[*routeTable]{},
+		clusters:  map[string]*entry[*clusterSpec]{},
+		endpoints: map[string]*entry[*endpointSet]{},
+		versions:  map[string]string{},
+		seen:      map[string]bool{},
+		servers:   map[string]*server{},
+		warming:   map[string]int{},
+	}
+	if p.network == nil {
+		p.network = podnet.New()
+	}
+	for port, addr := range opts.ListenOverrides {
+		ap, err := netip.ParseAddrPort(addr)
+		if err != nil || !ap.Addr().IsLoopback() {
+			return nil, fmt.Errorf("listen override %d=%s: want a loopback IP:port such as 127.0.0.1:%d or 127.0.0.1:0", port, addr, port)
+		}
+		p.overrides[port] = ap
+	}
+	xds, err := xdsclient.New(xdsclient.Options{
+		ServerAddress: opts.XDSAddress, NodeID: opts.NodeID, NodeCluster: opts.NodeCluster,
+		Handler: (*xdsHandler)(p), Logger: log,
+		InitialBackoff: opts.XDSInitialBackoff, MaxBackoff: opts.XDSMaxBackoff,
+	})
+	if err != nil {
+		return nil, err
+	}
+	p.xds = xds
+	p.transport = &http.Transport{
+		// Every upstream connection goes through the simulated pod network;
+		// never through an environment proxy.
+		Proxy:               nil,
+		DialContext:         p.network.DialContext,
+		MaxIdleConns:        1024,
+		MaxIdleConnsPerHost: 256,
+		IdleConnTimeout:     time.Minute,
+		DisableCompression:  true,
+	}
+	return p, nil
+}
+
+// Network is the simulated pod network the proxy dials through.
+func (p *Proxy) Network() *podnet.Network { return p.network }
+
+// Run connects to the control plane and serves until ctx is done, then
+// closes every listener.
+func (p *Proxy) Run(ctx context.Context) error {
+	if !p.running.CompareAndSwap(false, true) {
+		return errors.New("dataplane: Run called twice")
+	}
+	err := p.xds.Run(ctx)
+	p.mu.Lock()
+	for name, s := range p.servers {
+		s.close()
+		delete(p.servers, name)
+	}
+	p.mu.Unlock()
+	p.transport.CloseIdleConnections()
+	return err
+}
+
+// WaitReady blocks until the proxy is LIVE (see ServerState) or ctx ends.
+func (p *Proxy) WaitReady(ctx context.Context) error {
+	select {
+	case <-p.liveCh:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("dataplane: not ready: %w", ctx.Err())
+	}
+}
+
+// ServerState is Envoy's server state as /ready reports it: PRE_INITIALIZING
+// before Run, INITIALIZING until the first listeners and clusters are
+// received, their route configurations and endpoints too, and every listener
+// is bound; then LIVE for good, as Envoy's init manager completes once.
+func (p *Proxy) ServerState() string {
+	switch {
+	case p.live.Load():
+		return "LIVE"
+	case p.running.Load():
+		return "INITIALIZING"
+	}
+	return "PRE_INITIALIZING"
+}
+
+// ListenerAddr is the address a listener port is bound to, once bound.
+func (p *Proxy) ListenerAddr(port uint32) (string, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for name, e := range p.listeners {
+		if e.spec.port == port {
+			if s := p.servers[name]; s != nil {
+				return s.ln.Addr().String(), true
+			}
+		}
+	}
+	return "", false
+}
+
+// Stats returns the counters and gauges, sorted by name.
+func (p *Proxy) Stats() []Stat {
+	p.mu.Lock()
+	gauges := map[string]uint64{
+		"listener_manager.total_listeners_active":  uint64(len(p.listeners) - p.warming[resource.ListenerType]),
+		"listener_manager.total_listeners_warming": uint64(p.warming[resource.ListenerType]),
+		"cluster_manager.active_clusters":          uint64(len(p.clusters) - p.warming[resource.ClusterType]),
+		"cluster_manager.warming_clusters":         uint64(p.warming[resource.ClusterType]),
+		"control_plane.connected_state":            0,
+	}
+	p.mu.Unlock()
+	if p.xds.Connected() {
+		gauges["control_plane.connected_state"] = 1
+	}
+	return p.stats.list(gauges)
+}
+
+// xdsHandler is the Proxy seen by the xDS client.
+type xdsHandler Proxy
+
+func (h *xdsHandler) Apply(typeURL, version string, res []*anypb.Any) error {
+	return (*Proxy)(h).apply(typeURL, version, res)
+}
+
+var updateStatPrefix = map[string]string{
+	resource.ListenerType: "listener_manager.lds.",
+	resource.ClusterType:  "cluster_manager.cds.",
+}
+
+func (p *Proxy) apply(typeURL, version string, res []*anypb.Any) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := time.Now()
+	var err error
+	var names []string
+	switch typeURL {
+	case resource.ListenerType:
+		var next map[string]*entry[*listenerSpec]
+		next, names, err = applyResources(p.listeners, version, now, res, true, compileListenerMessage)
+		next, bindErr := p.bind(next)
+		p.listeners, err = next, errors.Join(err, bindErr)
+		p.xds.Subscribe(resource.RouteType, p.routeNames())
+	case resource.RouteType:
+		p.routes, names, err = applyResources(p.routes, version, now, res, false, compileRouteMessage)
+	case resource.ClusterType:
+		p.clusters, names, err = applyResources(p.clusters, version, now, res, true, compileClusterMessage)
+		p.xds.Subscribe(resource.EndpointType, p.endpointNames())
+	case resource.EndpointType:
+		p.endpoints, names, err = applyResources(p.endpoints, version, now, res, false, compileEndpointsMessage)
+	default:
+		return fmt.Errorf("type %s is not implemented by the sim", typeURL)
+	}
+	p.seen[typeURL] = true
+	p.versions[typeURL] = version
+	p.countUpdate(typeURL, names, err)
+	p.rebuild()
+	return err
+}
+
+func (p *Proxy) countUpdate(typeURL string, names []string, err error) {
+	outcome := "update_success"
+	if err != nil {
+		outcome = "update_rejected"
+	}
+	if prefix, ok := updateStatPrefix[typeURL]; ok {
+		p.stats.inc(prefix + "update_attempt")
+		p.stats.inc(prefix + outcome)
+		return
+	}
+	// RDS stats live under each connection manager that uses the route
+	// configuration (http.<stat_prefix>.rds.<name>.*); EDS under the cluster.
+	for _, n := range names {
+		for _, scope := range p.statScopes(typeURL, n) {
+			p.stats.inc(scope + "update_attempt")
+			p.stats.inc(scope + outcome)
+		}
+	}
+}
+
+func (p *Proxy) statScopes(typeURL, name string) []string {
+	var out []string
+	if typeURL == resource.EndpointType {
+		for cname, c := range p.clusters {
+			if c.spec.edsName == name {
+				out = append(out, "cluster."+cname+".")
+			}
+		}
+		return out
+	}
+	for _, l := range p.listeners {
+		if l.spec.hcm.rdsName == name {
+			out = append(out, "http."+l.spec.hcm.statPrefix+".rds."+name+".")
+		}
+	}
+	return out
+}
+
+func (p *Proxy) routeNames() []string {
+	var names []string
+	for _, l := range p.listeners {
+		if n := l.spec.hcm.rdsName; n != "" {
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
+func (p *Proxy) endpointNames() []string {
+	var names []string
+	for _, c := range p.clusters {
+		if c.spec.edsName != "" {
+			names = append(names, c.spec.edsName)
+		}
+	}
+	return names
+}
+
+func compileListenerMessage(m proto.Message) (string, *listenerSpec, error) {
+	l, ok := m.(*listenerv3.Listener)
+	if !ok {
+		return "", nil, fmt.Errorf("%s in a listener response", m.ProtoReflect().Descriptor().FullName())
+	}
+	s, err := compileListener(l)
+	return l.GetName(), s, err
+}
+
+func compileRouteMessage(m proto.Message) (string, *routeTable, error) {
+	rc, ok := m.(*routev3.RouteConfiguration)
+	if !ok {
+		return "", nil, fmt.Errorf("%s in a route configuration response", m.ProtoReflect().Descriptor().FullName())
+	}
+	t, err := compileRouteTable(rc)
+	return rc.GetName(), t, err
+}
+
+func compileClusterMessage(m proto.Message) (string, *clusterSpec, error) {
+	c, ok := m.(*clusterv3.Cluster)
+	if !ok {
+		return "", nil, fmt.Errorf("%s in a cluster response", m.ProtoReflect().Descriptor().FullName())
+	}
+	s, err := compileCluster(c)
+	return c.GetName(), s, err
+}
+
+func compileEndpointsMessage(m proto.Message) (string, *endpointSet, error) {
+	cla, ok := m.(*endpointv3.ClusterLoadAssignment)
+	if !ok {
+		return "", nil, fmt.Errorf("%s in an endpoints response", m.ProtoReflect().Descriptor().FullName())
+	}
+	s, err := compileEndpoints(cla)
+	return cla.GetClusterName(), s, err
+}
+
+// bindAddr is where a listener is bound: its override, else its own
+// address if loopback, else 127.0.0.1 on its port. The sim never listens on
+// a non-loopback address.
+func (p *Proxy) bindAddr(l *listenerSpec) netip.AddrPort {
+	if ap, ok := p.overrides[l.port]; ok {
+		return ap
+	}
+	addr := netip.MustParseAddr("127.0.0.1")
+	if l.address.IsLoopback() {
+		addr = l.address
+	}
+	return netip.AddrPortFrom(addr, uint16(l.port))
+}
+
+// bind opens the sockets of new or moved listeners, as Envoy does when it
+// creates a listener, so that a bind failure rejects that listener (keeping
+// its previous version). Sockets of removed or moved listeners are closed.
+func (p *Proxy) bind(next map[string]*entry[*listenerSpec]) (map[string]*entry[*listenerSpec], error) {
+	var errs []error
+	claimed := map[netip.AddrPort]string{}
+	for name, e := range next {
+		want := p.bindAddr(e.spec)
+		if other, dup := claimed[want]; dup {
+			errs = append(errs, fmt.Errorf("error adding listener %q: it has the same address (%s) as listener %q", name, want, other))
+			p.revertListener(next, name)
+			continue
+		}
+		claimed[want] = name
+		if s := p.servers[name]; s != nil && s.bind == want {
+			continue
+		}
+		s, err := listen(name, want, p.log)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("listener %q: cannot bind %s: %w", name, want, err))
+			p.revertListener(next, name)
+			continue
+		}
+		if old := p.servers[name]; old != nil {
+			old.close()
+		}
+		p.servers[name] = s
+	}
+	for name, s := range p.servers {
+		if _, ok := next[name]; !ok {
+			s.close()
+			delete(p.servers, name)
+		}
+	}
+	return next, errors.Join(errs...)
+}
+
+func (p *Proxy) revertListener(next map[string]*entry[*listenerSpec], name string) {
+	if old, ok := p.listeners[name]; ok && p.servers[name] != nil {
+		next[name] = old
+		return
+	}
+	delete(next, name)
+}
+
+// rebuild compiles the accepted resources into per-listener runtimes and
+// swaps them in; listeners whose route configuration has arrived start
+// serving. Route configurations and endpoints nobody refers to any more are
+// dropped, as Envoy drops unsubscribed resources.
+func (p *Proxy) rebuild() {
+	keepOnly(p.routes, p.routeNames())
+	keepOnly(p.endpoints, p.endpointNames())
+
+	ups := map[string]*upstream{}
+	warmingClusters := 0
+	for name, c := range p.clusters {
+		eps := c.spec.static
+		if eps == nil {
+			if e, ok := p.endpoints[c.spec.edsName]; ok {
+				eps = e.spec
+			}
+		}
+		if eps == nil {
+			warmingClusters++
+			continue
+		}
+		ups[name] = newUpstream(name, eps)
+	}
+	warmingListeners := 0
+	for name, l := range p.listeners {
+		table := l.spec.hcm.inlineRoutes
+		if table == nil {
+			if e, ok := p.routes[l.spec.hcm.rdsName]; ok {
+				table = e.spec
+			}
+		}
+		s := p.servers[name]
+		if table == nil || s == nil {
+			warmingListeners++
+			continue
+		}
+		s.hcm.Store(newHCMRuntime(p, l.spec, table, ups))
+		s.serve()
+	}
+	p.warming[resource.ClusterType] = warmingClusters
+	p.warming[resource.ListenerType] = warmingListeners
+	if p.seen[resource.ListenerType] && p.seen[resource.ClusterType] && warmingClusters == 0 && warmingListeners == 0 {
+		p.liveOnce.Do(func() {
+			p.live.Store(true)
+			close(p.liveCh)
+			p.log.Info("data plane LIVE", "listeners", len(p.listeners), "clusters", len(p.clusters))
+		})
+	}
+}
+
+func keepOnly[T any](m map[string]*entry[T], names []string) {
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	for n := range m {
+		if !want[n] {
+			delete(m, n)
+		}
+	}
+}
+
+// server is one bound listener socket; the connection manager it serves
+// with is swapped atomically on every update.
+type server struct {
+	name    string
+	bind    netip.AddrPort
+	ln      net.Listener
+	http    *http.Server
+	hcm     atomic.Pointer[hcmRuntime]
+	serving bool
+	log     *slog.Logger
+}
+
+func listen(name string, addr netip.AddrPort, log *slog.Logger) (*server, error) {
+	ln, err := net.Listen("tcp", addr.String())
+	if err != nil {
+		return nil, err
+	}
+	s := &server{name: name, bind: addr, ln: ln, log: log.With("listener", name, "addr", ln.Addr().String())}
+	s.http = &http.Server{
+		Handler:                      s,
+		ReadHeaderTimeout:            time.Minute,
+		DisableGeneralOptionsHandler: true,
+		ErrorLog:                     slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+	return s, nil
+}
+
+func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.hcm.Load().ServeHTTP(w, r)
+}
+
+func (s *server) serve() {
+	if s.serving {
+		return
+	}
+	s.serving = true
+	s.log.Info("listener serving")
+	go func() {
+		if err := s.http.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("listener stopped", "error", err)
+		}
+	}()
+}
+
+func (s *server) close() {
+	if !s.serving {
+		_ = s.ln.Close()
+		return
+	}
+	// Envoy drains a removed listener; the sim lets in-flight requests
+	// finish for a short while.
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = s.http.Shutdown(ctx)
+	}()
+}
