@@ -27,10 +27,10 @@ type goldenProxy struct {
 }
 
 type goldenStatus struct {
-	GatewayClasses  map[string]gwv1.GatewayClassStatus `json:"gatewayClasses"`
-	Gateways        map[string]gwv1.GatewayStatus      `json:"gateways"`
+	GatewayClasses  map[string]gwv1.GatewayClassStatus  `json:"gatewayClasses"`
+	Gateways        map[string]gwv1.GatewayStatus       `json:"gateways"`
 	HTTPRoutes      map[string][]gwv1.RouteParentStatus `json:"httpRoutes"`
-	TrafficPolicies map[string]gwv1.PolicyStatus       `json:"trafficPolicies"`
+	TrafficPolicies map[string]gwv1.PolicyStatus        `json:"trafficPolicies"`
 }
 
 // renderOutput is the golden text of an Output. Map keys come out sorted,
