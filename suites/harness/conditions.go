@@ -1,0 +1,145 @@
+package harness
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// Kinds whose status conditions scenarios check, and which they patch.
+var (
+	SecretKind         = schema.GroupVersionKind{Version: "v1", Kind: "Secret"}
+	TrafficPolicyKind  = schema.GroupVersionKind{Group: "gateway.kgateway.dev", Version: "v1alpha1", Kind: "TrafficPolicy"}
+	HTTPRouteKind      = schema.GroupVersionKind{Group: "gateway.networking.k8s.io", Version: "v1", Kind: "HTTPRoute"}
+	GatewayKind        = schema.GroupVersionKind{Group: "gateway.networking.k8s.io", Version: "v1", Kind: "Gateway"}
+	ReferenceGrantKind = schema.GroupVersionKind{Group: "gateway.networking.k8s.io", Version: "v1beta1", Kind: "ReferenceGrant"}
+)
+
+// Condition is what a status condition must say. Status or Reason empty
+// means any; MessageContains are templates that must all appear in the
+// message. Even with any status, the condition must be there for the
+// object's current generation: the controller has seen the latest spec.
+type Condition struct {
+	Type            string
+	Status          metav1.ConditionStatus
+	Reason          string
+	MessageContains []string
+}
+
+func (c Condition) describe(rn *renderer) string {
+	status := string(c.Status)
+	if status == "" {
+		status = "<any>"
+	}
+	s := fmt.Sprintf("%s=%s", c.Type, status)
+	if c.Reason != "" {
+		s += " reason " + c.Reason
+	}
+	for _, m := range c.MessageContains {
+		s += fmt.Sprintf(", message containing %q", rn.describe(m))
+	}
+	return s
+}
+
+// conditionSets returns the condition lists of an object's status that a
+// condition expectation applies to: every policy ancestor, every route
+// parent, or the object's own conditions.
+func conditionSets(u *unstructured.Unstructured) (map[string][]metav1.Condition, error) {
+	var status struct {
+		Conditions []metav1.Condition `json:"conditions"`
+		Ancestors  []struct {
+			AncestorRef json.RawMessage    `json:"ancestorRef"`
+			Conditions  []metav1.Condition `json:"conditions"`
+		} `json:"ancestors"`
+		Parents []struct {
+			ParentRef  json.RawMessage    `json:"parentRef"`
+			Conditions []metav1.Condition `json:"conditions"`
+		} `json:"parents"`
+	}
+	raw, _, err := unstructured.NestedFieldNoCopy(u.Object, "status")
+	if err != nil {
+		return nil, fmt.Errorf("reading status: %w", err)
+	}
+	if raw != nil {
+		m, ok := raw.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("status is a %T, not an object", raw)
+		}
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(m, &status); err != nil {
+			return nil, fmt.Errorf("reading status: %w", err)
+		}
+	}
+	sets := map[string][]metav1.Condition{}
+	switch u.GetKind() {
+	case TrafficPolicyKind.Kind:
+		for _, a := range status.Ancestors {
+			sets["ancestor "+compactJSON(a.AncestorRef)] = a.Conditions
+		}
+	case HTTPRouteKind.Kind:
+		for _, p := range status.Parents {
+			sets["parent "+compactJSON(p.ParentRef)] = p.Conditions
+		}
+	default:
+		sets["status"] = status.Conditions
+	}
+	return sets, nil
+}
+
+func compactJSON(raw json.RawMessage) string {
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return string(raw)
+	}
+	out, _ := json.Marshal(v)
+	return string(out)
+}
+
+// checkConditions lists how u's status differs from want (rendered
+// message fragments in wantMessages). Every ancestor or parent entry must
+// carry the condition, for the object's current generation; an object with
+// no entry at all does not match.
+func checkConditions(u *unstructured.Unstructured, want Condition, wantMessages []string) []string {
+	sets, err := conditionSets(u)
+	if err != nil {
+		return []string{err.Error()}
+	}
+	if len(sets) == 0 {
+		return []string{"status has no ancestor/parent entry yet"}
+	}
+	var diffs []string
+	for where, conds := range sets {
+		c := findCondition(conds, want.Type)
+		switch {
+		case c == nil:
+			diffs = append(diffs, fmt.Sprintf("%s: no %s condition", where, want.Type))
+			continue
+		case c.ObservedGeneration != u.GetGeneration():
+			diffs = append(diffs, fmt.Sprintf("%s: %s condition is for generation %d, the object is at %d", where, want.Type, c.ObservedGeneration, u.GetGeneration()))
+		}
+		if (want.Status != "" && c.Status != want.Status) || (want.Reason != "" && c.Reason != want.Reason) {
+			diffs = append(diffs, fmt.Sprintf("%s: %s=%s reason %s (message %q)", where, c.Type, c.Status, c.Reason, c.Message))
+		}
+		for _, m := range wantMessages {
+			if !strings.Contains(c.Message, m) {
+				diffs = append(diffs, fmt.Sprintf("%s: message %q does not contain %q", where, c.Message, m))
+			}
+		}
+	}
+	slices.Sort(diffs)
+	return diffs
+}
+
+func findCondition(conds []metav1.Condition, t string) *metav1.Condition {
+	for i := range conds {
+		if conds[i].Type == t {
+			return &conds[i]
+		}
+	}
+	return nil
+}

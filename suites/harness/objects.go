@@ -1,0 +1,118 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"path"
+	"strings"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
+	"sigs.k8s.io/e2e-framework/klient/decoder"
+	"sigs.k8s.io/e2e-framework/klient/k8s"
+	"sigs.k8s.io/e2e-framework/klient/k8s/resources"
+)
+
+// appliedObject is an object the scenario created or replaced, kept for
+// cleanup and for naming mutations ("update Secret").
+type appliedObject struct {
+	obj  k8s.Object
+	gvk  schema.GroupVersionKind
+	verb string // create or update
+}
+
+func (a appliedObject) String() string {
+	return fmt.Sprintf("%s %s/%s", a.gvk.Kind, a.obj.GetNamespace(), a.obj.GetName())
+}
+
+// manifestPath resolves a manifest name of scenario dir (see Scenario.Manifests).
+func manifestPath(dir, name string) string {
+	if strings.Contains(name, "/") {
+		return name
+	}
+	return path.Join(dir, name)
+}
+
+// decodeManifest renders a manifest template and decodes every document
+// (typed for built-in kinds, unstructured for CRDs).
+func decodeManifest(ctx context.Context, fsys fs.FS, file string, rn *renderer) ([]k8s.Object, error) {
+	raw, err := fs.ReadFile(fsys, file)
+	if err != nil {
+		return nil, fmt.Errorf("reading manifest %s: %w", file, err)
+	}
+	text, err := rn.render(file, string(raw))
+	if err != nil {
+		return nil, err
+	}
+	objs, err := decoder.DecodeAll(ctx, strings.NewReader(text))
+	if err != nil {
+		return nil, fmt.Errorf("decoding manifest %s: %w", file, err)
+	}
+	if len(objs) == 0 {
+		return nil, fmt.Errorf("manifest %s holds no object", file)
+	}
+	return objs, nil
+}
+
+func kindOf(obj k8s.Object) (schema.GroupVersionKind, error) {
+	if gvk := obj.GetObjectKind().GroupVersionKind(); !gvk.Empty() {
+		return gvk, nil
+	}
+	return apiutil.GVKForObject(obj, scheme.Scheme)
+}
+
+// createOrReplace creates obj, or replaces an existing one whole (so an
+// entry or label missing from the manifest is removed, as a user editing
+// the object would), retrying on write conflicts.
+func createOrReplace(ctx context.Context, res *resources.Resources, obj k8s.Object) (appliedObject, error) {
+	gvk, err := kindOf(obj)
+	if err != nil {
+		return appliedObject{}, err
+	}
+	a := appliedObject{obj: obj, gvk: gvk, verb: "create"}
+	err = res.Create(ctx, obj)
+	if err == nil || !apierrors.IsAlreadyExists(err) {
+		return a, err
+	}
+	a.verb = "update"
+	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		current := &unstructured.Unstructured{}
+		current.SetGroupVersionKind(gvk)
+		if err := res.Get(ctx, obj.GetName(), obj.GetNamespace(), current); err != nil {
+			return err
+		}
+		obj.SetResourceVersion(current.GetResourceVersion())
+		return res.Update(ctx, obj)
+	})
+	return a, err
+}
+
+// deleteObject deletes obj; an object already gone is fine.
+func deleteObject(ctx context.Context, res *resources.Resources, obj k8s.Object) error {
+	err := res.Delete(ctx, obj)
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	return err
+}
+
+// getUnstructured reads the object of kind gvk named name in namespace.
+func getUnstructured(ctx context.Context, res *resources.Resources, gvk schema.GroupVersionKind, namespace, name string) (*unstructured.Unstructured, error) {
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(gvk)
+	err := res.Get(ctx, name, namespace, u)
+	return u, err
+}
+
+// withTimeout bounds one API call.
+func withTimeout(ctx context.Context, d time.Duration, f func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	return f(ctx)
+}

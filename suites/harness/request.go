@@ -1,0 +1,115 @@
+package harness
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// Defaults of a Request: the Gateway, listener and route every scenario's
+// base manifests create (fixtures/scenarios/base).
+const (
+	DefaultGateway = "gw"
+	DefaultPort    = 8080
+	DefaultHost    = "www.example.com"
+	DefaultPath    = "/anything"
+)
+
+// Request is one HTTP request to a Gateway listener. Path, Host and header
+// values are templates (see renderer), so they may hold {{key "name"}}.
+type Request struct {
+	Gateway string // a Gateway in the scenario's namespace; default DefaultGateway
+	Port    uint32 // a listener port of that Gateway; default DefaultPort
+	Method  string // default GET
+	Host    string // default DefaultHost
+	Path    string // path and query; default DefaultPath (go-httpbin echoes it)
+	// Headers are sent in this order, names exactly as written, so a
+	// repeated or oddly cased header is possible.
+	Headers []Header
+}
+
+// Header is one request header line.
+type Header struct {
+	Name, Value string
+}
+
+// Get is a GET request for path on the default Gateway, listener and host.
+func Get(path string) Request {
+	return Request{Path: path}
+}
+
+// WithHeader returns a copy of r with one more header line.
+func (r Request) WithHeader(name, value string) Request {
+	r.Headers = append(append([]Header(nil), r.Headers...), Header{Name: name, Value: value})
+	return r
+}
+
+// WithCookie returns a copy of r with a Cookie header line holding cookies
+// exactly as given (e.g. "a=1; b=2").
+func (r Request) WithCookie(cookies string) Request {
+	return r.WithHeader("Cookie", cookies)
+}
+
+// WithHost returns a copy of r for another Host header.
+func (r Request) WithHost(host string) Request {
+	r.Host = host
+	return r
+}
+
+// On returns a copy of r sent to another Gateway or listener port.
+func (r Request) On(gateway string, port uint32) Request {
+	r.Gateway, r.Port = gateway, port
+	return r
+}
+
+func (r Request) withDefaults() Request {
+	if r.Gateway == "" {
+		r.Gateway = DefaultGateway
+	}
+	if r.Port == 0 {
+		r.Port = DefaultPort
+	}
+	if r.Method == "" {
+		r.Method = http.MethodGet
+	}
+	if r.Host == "" {
+		r.Host = DefaultHost
+	}
+	if r.Path == "" {
+		r.Path = DefaultPath
+	}
+	return r
+}
+
+// render expands the templates of r with real values.
+func (r Request) render(rn *renderer) (Request, error) {
+	r = r.withDefaults()
+	var err error
+	field := func(name, text string) string {
+		if err != nil {
+			return ""
+		}
+		var out string
+		out, err = rn.render(name, text)
+		return out
+	}
+	out := r
+	out.Host = field("request host", r.Host)
+	out.Path = field("request path", r.Path)
+	out.Headers = make([]Header, len(r.Headers))
+	for i, h := range r.Headers {
+		out.Headers[i] = Header{Name: h.Name, Value: field("header "+h.Name, h.Value)}
+	}
+	return out, err
+}
+
+// describe shows r with placeholders for keys, as failure messages do.
+func (r Request) describe(rn *renderer) string {
+	r = r.withDefaults()
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s (Host: %s) on Gateway %s port %d", r.Method, rn.describe(r.Path), rn.describe(r.Host), r.Gateway, r.Port)
+	for _, h := range r.Headers {
+		fmt.Fprintf(&b, "\n    %s: %s", h.Name, rn.describe(h.Value))
+	}
+	return b.String()
+}

@@ -1,0 +1,174 @@
+package harness
+
+import (
+	"fmt"
+	"maps"
+	"net/http"
+	"slices"
+	"strings"
+)
+
+// The local replies SEMANTICS.md fixes, byte for byte.
+const (
+	UnauthorizedBody = "Client authentication failed."
+	InvalidRouteBody = "invalid route configuration detected and replaced with a direct response."
+)
+
+// Response is what a Request must get. A 2xx must come from the backend and
+// say what the backend received (Backend); anything else is a local reply of
+// the gateway: exact Body, text/plain, and proof the backend was not
+// reached (the body is not the backend's echo).
+type Response struct {
+	Status  int
+	Body    string
+	Backend *Backend
+}
+
+// Unauthorized is the api_key_auth filter's 401.
+var Unauthorized = Response{Status: http.StatusUnauthorized, Body: UnauthorizedBody}
+
+// InvalidRoute is the 500 direct response replacing a route whose policy is
+// invalid.
+var InvalidRoute = Response{Status: http.StatusInternalServerError, Body: InvalidRouteBody}
+
+// Reached is a 200 from the backend, which received what b says.
+func Reached(b Backend) Response {
+	return Response{Status: http.StatusOK, Backend: &b}
+}
+
+// Backend is what go-httpbin echoed back as received. Header names are
+// matched case-insensitively; values are templates and must match exactly
+// and completely (all values of a repeated header, in order).
+type Backend struct {
+	Headers   map[string][]string
+	NoHeaders []string
+	Query     map[string][]string
+	NoQuery   []string
+	Cookies   map[string]string
+	NoCookies []string
+}
+
+// Header returns a copy of b that also expects header name with values.
+func (b Backend) Header(name string, values ...string) Backend {
+	b.Headers = withEntry(b.Headers, name, values)
+	return b
+}
+
+// Without returns a copy of b that also expects these headers to be absent.
+func (b Backend) Without(names ...string) Backend {
+	b.NoHeaders = append(slices.Clone(b.NoHeaders), names...)
+	return b
+}
+
+// Arg returns a copy of b that also expects query parameter name with values.
+func (b Backend) Arg(name string, values ...string) Backend {
+	b.Query = withEntry(b.Query, name, values)
+	return b
+}
+
+// WithoutArgs returns a copy of b that also expects these query parameters to be absent.
+func (b Backend) WithoutArgs(names ...string) Backend {
+	b.NoQuery = append(slices.Clone(b.NoQuery), names...)
+	return b
+}
+
+// Cookie returns a copy of b that also expects cookie name with value.
+func (b Backend) Cookie(name, value string) Backend {
+	c := maps.Clone(b.Cookies)
+	if c == nil {
+		c = map[string]string{}
+	}
+	c[name] = value
+	b.Cookies = c
+	return b
+}
+
+// WithoutCookies returns a copy of b that also expects these cookies to be absent.
+func (b Backend) WithoutCookies(names ...string) Backend {
+	b.NoCookies = append(slices.Clone(b.NoCookies), names...)
+	return b
+}
+
+func withEntry(m map[string][]string, name string, values []string) map[string][]string {
+	out := maps.Clone(m)
+	if out == nil {
+		out = map[string][]string{}
+	}
+	out[name] = values
+	return out
+}
+
+func (b Backend) render(rn *renderer) (Backend, error) {
+	var err error
+	r := func(text string) string {
+		if err != nil {
+			return ""
+		}
+		var out string
+		out, err = rn.render("backend expectation", text)
+		return out
+	}
+	rl := func(vs []string) []string {
+		out := make([]string, len(vs))
+		for i, v := range vs {
+			out[i] = r(v)
+		}
+		return out
+	}
+	out := Backend{NoHeaders: b.NoHeaders, NoQuery: b.NoQuery, NoCookies: b.NoCookies}
+	if b.Headers != nil {
+		out.Headers = map[string][]string{}
+		for k, v := range b.Headers {
+			out.Headers[k] = rl(v)
+		}
+	}
+	if b.Query != nil {
+		out.Query = map[string][]string{}
+		for k, v := range b.Query {
+			out.Query[k] = rl(v)
+		}
+	}
+	if b.Cookies != nil {
+		out.Cookies = map[string]string{}
+		for k, v := range b.Cookies {
+			out.Cookies[k] = r(v)
+		}
+	}
+	return out, err
+}
+
+// describe shows the expectation with placeholders for keys.
+func (r Response) describe(rn *renderer) string {
+	if r.Backend == nil {
+		return fmt.Sprintf("%d local reply %q (text/plain), backend not reached", r.Status, r.Body)
+	}
+	b := r.Backend
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(b.Headers)) {
+		parts = append(parts, fmt.Sprintf("header %s=%s", k, describeList(rn, b.Headers[k])))
+	}
+	for _, k := range b.NoHeaders {
+		parts = append(parts, "no header "+k)
+	}
+	for _, k := range slices.Sorted(maps.Keys(b.Query)) {
+		parts = append(parts, fmt.Sprintf("query %s=%s", k, describeList(rn, b.Query[k])))
+	}
+	for _, k := range b.NoQuery {
+		parts = append(parts, "no query parameter "+k)
+	}
+	for _, k := range slices.Sorted(maps.Keys(b.Cookies)) {
+		parts = append(parts, fmt.Sprintf("cookie %s=%s", k, rn.describe(b.Cookies[k])))
+	}
+	for _, k := range b.NoCookies {
+		parts = append(parts, "no cookie "+k)
+	}
+	return fmt.Sprintf("%d from the backend, which received: %s", r.Status, strings.Join(parts, "; "))
+}
+
+func describeList(rn *renderer, vs []string) string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = fmt.Sprintf("%q", rn.describe(v))
+	}
+	return "[" + strings.Join(out, " ") + "]"
+}

@@ -1,0 +1,82 @@
+// Package scenarios is the catalog of API key auth conformance scenarios.
+// Each scenario is one .go file registering itself from init, paired with
+// the manifest folder of the same name under fixtures/scenarios.
+package scenarios
+
+import (
+	"io/fs"
+
+	fixtures "github.com/keyconform/keyconform/fixtures/scenarios"
+	"github.com/keyconform/keyconform/suites/harness"
+)
+
+// Catalog holds every scenario.
+var Catalog harness.Registry
+
+// Manifests is the file tree scenario manifest names resolve in.
+var Manifests fs.FS = fixtures.FS
+
+// Base manifests: go-httpbin, the scenario's Gateway "gw" (listener "http"
+// on 8080) and HTTPRoute "httpbin" for www.example.com.
+const (
+	baseBackend = "base/backend.yaml"
+	baseGateway = "base/gateway.yaml"
+	baseRoute   = "base/route.yaml"
+)
+
+// withBase lists the base manifests, then the scenario's own files.
+func withBase(files ...string) []string {
+	return append([]string{baseBackend, baseGateway, baseRoute}, files...)
+}
+
+// key is the template of the named key's value.
+func key(name string) string {
+	return `{{key "` + name + `"}}`
+}
+
+// anything is the default request: GET /anything for www.example.com on
+// the scenario's Gateway.
+var anything = harness.Get("/anything")
+
+// denied expects the api_key_auth 401 for req.
+func denied(req harness.Request) harness.Step {
+	return harness.Expect(req, harness.Unauthorized)
+}
+
+// replaced expects the 500 direct response of a route whose policy is invalid.
+func replaced(req harness.Request) harness.Step {
+	return harness.Expect(req, harness.InvalidRoute)
+}
+
+// allowed expects req to reach the backend, which received what b says.
+func allowed(req harness.Request, b harness.Backend) harness.Step {
+	return harness.Expect(req, harness.Reached(b))
+}
+
+// received starts a backend expectation.
+func received() harness.Backend { return harness.Backend{} }
+
+// The conditions fail-closed scenarios expect (SEMANTICS.md §4).
+var (
+	policyAccepted = harness.Condition{Type: "Accepted", Status: "True"}
+	policyInvalid  = harness.Condition{Type: "Accepted", Status: "False", Reason: "Invalid"}
+	routeDropped   = harness.Condition{Type: "Accepted", Status: "False", Reason: "RouteRuleDropped"}
+	routeAccepted  = harness.Condition{Type: "Accepted", Status: "True"}
+)
+
+// Manifests and requests of scenarios with two routes or rules.
+const (
+	routesByHost       = "base/routes-by-host.yaml"
+	routeRules         = "base/route-rules.yaml"
+	gatewayTwoListener = "base/gateway-two-listeners.yaml"
+	adminPort          = 8081
+)
+
+var (
+	// toSpecial and toOther reach HTTPRoutes special and other of routesByHost.
+	toSpecial = anything.WithHost("special.example.com")
+	toOther   = anything.WithHost("other.example.com")
+	// toSpecialRule and toOtherRule reach rules special and other of routeRules.
+	toSpecialRule = harness.Get("/anything/special")
+	toOtherRule   = harness.Get("/anything/other")
+)

@@ -1,0 +1,25 @@
+package scenarios
+
+import (
+	"github.com/keyconform/keyconform/suites/features"
+	"github.com/keyconform/keyconform/suites/harness"
+)
+
+func init() {
+	Catalog.Register(harness.Scenario{
+		ShortName: "CrossNamespaceGrantMismatch",
+		Description: "ReferenceGrants that do not match (another kind, another namespace) do not allow the reference: " +
+			"the policy stays failed closed until a matching grant appears.",
+		Features:   []features.Name{features.ReferenceGrant, features.FailClosed},
+		Namespaces: []string{"secrets", "elsewhere"},
+		Keys:       []string{"client1"},
+		Manifests:  withBase("secret.yaml", "policy.yaml", "grants-mismatched.yaml"),
+		Steps: []harness.Step{
+			replaced(anything.WithHeader("api-key", key("client1"))),
+			harness.ExpectPolicy("apikey-auth", policyInvalid),
+			harness.Apply("grant.yaml"),
+			allowed(anything.WithHeader("api-key", key("client1")), received().Without("api-key")),
+			harness.ExpectPolicy("apikey-auth", policyAccepted),
+		},
+	})
+}

@@ -1,0 +1,22 @@
+package scenarios
+
+import (
+	"github.com/keyconform/keyconform/suites/features"
+	"github.com/keyconform/keyconform/suites/harness"
+)
+
+func init() {
+	Catalog.Register(harness.Scenario{
+		ShortName: "IdenticalDuplicateKeys",
+		Description: "The same client and key in two selected Secrets is one credential, dropped quietly: the key works " +
+			"and the policy stays Accepted.",
+		Features:  []features.Name{features.LabelSelector, features.ClientIDHeader},
+		Keys:      []string{"client1"},
+		Manifests: withBase("secrets.yaml", "policy.yaml"),
+		Steps: []harness.Step{
+			allowed(anything.WithHeader("api-key", key("client1")), received().Header("x-client-id", "client1")),
+			harness.ExpectPolicy("apikey-auth", policyAccepted),
+			harness.ExpectRoute("httpbin", routeAccepted),
+		},
+	})
+}

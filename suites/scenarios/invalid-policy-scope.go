@@ -1,0 +1,24 @@
+package scenarios
+
+import (
+	"github.com/keyconform/keyconform/suites/features"
+	"github.com/keyconform/keyconform/suites/harness"
+)
+
+func init() {
+	Catalog.Register(harness.Scenario{
+		ShortName: "InvalidPolicyScope",
+		Description: "An invalid route-level policy replaces only the route it covers with the 500 direct response; " +
+			"another route of the same Gateway keeps serving.",
+		Features:  []features.Name{features.FailClosed, features.RouteLevel},
+		Keys:      []string{"client1"},
+		Manifests: []string{baseBackend, baseGateway, routesByHost, "policy.yaml"},
+		Steps: []harness.Step{
+			replaced(toSpecial),
+			allowed(toOther, received().Without("api-key")),
+			harness.ExpectPolicy("apikey-auth", policyInvalid),
+			harness.ExpectRoute("special", routeDropped),
+			harness.ExpectRoute("other", routeAccepted),
+		},
+	})
+}

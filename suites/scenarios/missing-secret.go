@@ -1,0 +1,28 @@
+package scenarios
+
+import (
+	"github.com/keyconform/keyconform/suites/features"
+	"github.com/keyconform/keyconform/suites/harness"
+)
+
+func init() {
+	Catalog.Register(harness.Scenario{
+		ShortName: "MissingSecret",
+		Description: "A policy whose Secret does not exist fails closed: 500 on its routes, Accepted=False naming the Secret, " +
+			"the route RouteRuleDropped; creating the Secret brings API key auth up.",
+		Features:  []features.Name{features.FailClosed},
+		Keys:      []string{"client1"},
+		Manifests: withBase("policy.yaml"),
+		Steps: []harness.Step{
+			replaced(anything),
+			replaced(anything.WithHeader("api-key", key("client1"))),
+			harness.ExpectPolicy("apikey-auth", harness.Condition{Type: "Accepted", Status: "False", Reason: "Invalid",
+				MessageContains: []string{"absent-keys"}}),
+			harness.ExpectRoute("httpbin", routeDropped),
+			harness.Apply("secret.yaml"),
+			denied(anything),
+			allowed(anything.WithHeader("api-key", key("client1")), received().Without("api-key")),
+			harness.ExpectPolicy("apikey-auth", policyAccepted),
+		},
+	})
+}

@@ -1,0 +1,26 @@
+package scenarios
+
+import (
+	"github.com/keyconform/keyconform/suites/features"
+	"github.com/keyconform/keyconform/suites/harness"
+)
+
+func init() {
+	Catalog.Register(harness.Scenario{
+		ShortName: "NoUsableKey",
+		Description: "A Secret whose entries are all empty holds no key: the policy fails closed. Once one entry has a value, " +
+			"that key works and the empty entry is skipped.",
+		Features:  []features.Name{features.FailClosed},
+		Keys:      []string{"client1"},
+		Manifests: withBase("secret.yaml", "policy.yaml"),
+		Steps: []harness.Step{
+			replaced(anything),
+			replaced(anything.WithHeader("api-key", "")),
+			harness.ExpectPolicy("apikey-auth", policyInvalid),
+			harness.Apply("secret-filled.yaml"),
+			denied(anything.WithHeader("api-key", "")),
+			allowed(anything.WithHeader("api-key", key("client1")), received().Without("api-key")),
+			harness.ExpectPolicy("apikey-auth", policyAccepted),
+		},
+	})
+}

@@ -1,0 +1,24 @@
+package scenarios
+
+import (
+	"github.com/keyconform/keyconform/suites/features"
+	"github.com/keyconform/keyconform/suites/harness"
+)
+
+func init() {
+	Catalog.Register(harness.Scenario{
+		ShortName:   "PolicyUpdated",
+		Description: "Editing a live policy's keySources moves the key: the new header is accepted, the old one refused.",
+		Features:    []features.Name{features.HeaderSource},
+		Keys:        []string{"client1"},
+		Manifests:   withBase("secret.yaml", "policy.yaml"),
+		Steps: []harness.Step{
+			allowed(anything.WithHeader("api-key", key("client1")), received().Without("api-key")),
+			harness.Patch(harness.Ref{Kind: harness.TrafficPolicyKind, Name: "apikey-auth"},
+				`spec: {apiKeyAuth: {keySources: [{header: x-api-key}]}}`),
+			denied(anything.WithHeader("api-key", key("client1"))),
+			allowed(anything.WithHeader("x-api-key", key("client1")), received().Without("x-api-key")),
+			harness.ExpectPolicy("apikey-auth", policyAccepted),
+		},
+	})
+}

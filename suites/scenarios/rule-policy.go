@@ -1,0 +1,21 @@
+package scenarios
+
+import (
+	"github.com/keyconform/keyconform/suites/features"
+	"github.com/keyconform/keyconform/suites/harness"
+)
+
+func init() {
+	Catalog.Register(harness.Scenario{
+		ShortName:   "RuleLevelPolicy",
+		Description: "A policy targeting one HTTPRoute rule by sectionName protects that rule only; the route's other rule stays open.",
+		Features:    []features.Name{features.RuleLevel},
+		Keys:        []string{"client1"},
+		Manifests:   []string{baseBackend, baseGateway, routeRules, "secret.yaml", "policy.yaml"},
+		Steps: []harness.Step{
+			denied(toSpecialRule),
+			allowed(toSpecialRule.WithHeader("api-key", key("client1")), received().Without("api-key")),
+			allowed(toOtherRule, received().Without("api-key")),
+		},
+	})
+}
