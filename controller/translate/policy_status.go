@@ -44,7 +44,7 @@ func (ps *policies) status(p *policyModel, controller gwv1.GatewayController) gw
 	accepted := condition(string(gwv1.PolicyConditionAccepted), true, policyReasonValid, "Policy accepted", gen)
 	if p.invalid != "" {
 		accepted = condition(string(gwv1.PolicyConditionAccepted), false, string(gwv1.PolicyReasonInvalid),
-			"apiKeyAuth is invalid, so the routes it covers answer 500: "+p.invalid, gen)
+			"apiKeyAuth is invalid (routes where it applies answer 500 until it is fixed): "+p.invalid, gen)
 	}
 
 	var out gwv1.PolicyStatus
