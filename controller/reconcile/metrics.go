@@ -10,7 +10,7 @@ import (
 var (
 	translationsTotal = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "keyconform_translations_total",
-		Help: "Global translations run (read, translate, publish, status).",
+		Help: "Global translations completed (read, translate, publish, status writes).",
 	})
 	translationSeconds = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name:    "keyconform_translation_duration_seconds",

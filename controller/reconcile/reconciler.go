@@ -46,11 +46,11 @@ func (r *reconciler) Reconcile(ctx context.Context, _ trigger) (crreconcile.Resu
 		return crreconcile.Result{}, err
 	}
 	elapsed := time.Since(start)
-	translationsTotal.Inc()
 	translationSeconds.Observe(elapsed.Seconds())
 	r.published.Store(true)
 
 	writes, err := r.writeStatuses(ctx, in, out, rejected)
+	translationsTotal.Inc()
 	r.log.Info("translated and published",
 		"gateways", len(out.Proxies), "rejected", len(rejected),
 		"duration", elapsed.Round(time.Microsecond).String(), "status_writes", writes)

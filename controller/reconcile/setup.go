@@ -10,6 +10,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/client-go/util/workqueue"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
@@ -52,8 +53,14 @@ func SetupWithManager(mgr manager.Manager, xds Publisher, opts Options) error {
 	specOnly := builder.WithPredicates(predicate.GenerationChangedPredicate{})
 	b := builder.TypedControllerManagedBy[trigger](mgr).
 		Named("keyconform").
-		// One worker: translations are global and must not interleave.
-		WithOptions(controller.TypedOptions[trigger]{MaxConcurrentReconciles: 1})
+		WithOptions(controller.TypedOptions[trigger]{
+			// One worker: translations are global and must not interleave.
+			MaxConcurrentReconciles: 1,
+			// A process may run several environments one after another
+			// (the local environment's tests do); the name only labels
+			// metrics.
+			SkipNameValidation: ptr.To(true),
+		})
 	for _, w := range []struct {
 		obj     client.Object
 		options []builder.WatchesOption

@@ -1,0 +1,198 @@
+package reconcile
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/keyconform/keyconform/controller/xds"
+	"github.com/keyconform/keyconform/sim/kubeassets"
+)
+
+// One kube-apiserver and etcd serve every test of the package; they start
+// on first use, so the pure tests run without them.
+var (
+	envOnce   sync.Once
+	env       *envtest.Environment
+	envConfig *rest.Config
+	envErr    error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if env != nil {
+		if err := env.Stop(); err != nil {
+			fmt.Fprintf(os.Stderr, "stopping envtest: %v\n", err)
+		}
+	}
+	os.Exit(code)
+}
+
+// apiServer returns the shared API server's config, failing the test (never
+// skipping it) when the binaries are missing.
+func apiServer(t testing.TB) *rest.Config {
+	t.Helper()
+	envOnce.Do(func() {
+		dir, err := kubeassets.Dir()
+		if err != nil {
+			envErr = err
+			return
+		}
+		env = &envtest.Environment{
+			BinaryAssetsDirectory: dir,
+			CRDDirectoryPaths:     []string{filepath.Join("..", "..", "fixtures", "crds")},
+			ErrorIfCRDPathMissing: true,
+		}
+		envConfig, envErr = env.Start()
+	})
+	if envErr != nil {
+		t.Fatalf("starting kube-apiserver and etcd (envtest): %v", envErr)
+	}
+	return envConfig
+}
+
+func testScheme(t testing.TB) *runtime.Scheme {
+	t.Helper()
+	s := runtime.NewScheme()
+	if err := AddToScheme(s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// directClient talks to the API server without a cache, as kubectl does.
+func directClient(t testing.TB) client.Client {
+	t.Helper()
+	c, err := client.New(apiServer(t), client.Options{Scheme: testScheme(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// logBuffer collects log lines from concurrent goroutines.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func slogTo(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// controllerUnderTest is a running manager with the controller, and the
+// xDS server it publishes to, both on loopback.
+type controllerUnderTest struct {
+	xdsAddress    string
+	healthAddress string
+	logs          *logBuffer
+}
+
+// gatewayAddress is what the test's AddressSource reports for every Gateway.
+const gatewayAddress = "127.0.0.1"
+
+func startController(t testing.TB, debounce time.Duration) *controllerUnderTest {
+	t.Helper()
+	cfg := apiServer(t)
+	logs := &logBuffer{}
+	logger := slogTo(logs)
+	health := freeLoopbackPort(t)
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                 testScheme(t),
+		Logger:                 logr.FromSlogHandler(logger.Handler()),
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: health,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	server := xds.NewServer(logger.With("component", "xds"))
+	ip := gwv1.IPAddressType
+	err = SetupWithManager(mgr, server, Options{
+		Logger:   logger.With("component", "reconcile"),
+		Debounce: debounce,
+		Addresses: func(types.NamespacedName) []gwv1.GatewayStatusAddress {
+			return []gwv1.GatewayStatusAddress{{Type: &ip, Value: gatewayAddress}}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 2)
+	go func() { done <- mgr.Start(ctx) }()
+	go func() { done <- server.Serve(ctx, lis) }()
+	t.Cleanup(func() {
+		cancel()
+		for range 2 {
+			if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+				t.Errorf("controller stopped with: %v", err)
+			}
+		}
+	})
+	return &controllerUnderTest{xdsAddress: lis.Addr().String(), healthAddress: health, logs: logs}
+}
+
+// freeLoopbackPort picks a port for a server that only takes an address.
+func freeLoopbackPort(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// eventually retries check until it returns nil, failing the test with
+// its last error after timeout.
+func eventually(t testing.TB, what string, check func() error) {
+	t.Helper()
+	const timeout = 20 * time.Second
+	deadline := time.Now().Add(timeout)
+	for {
+		err := check()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %s: %v", what, timeout, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
