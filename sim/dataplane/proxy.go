@@ -360,7 +360,7 @@ func (p *Proxy) bind(next map[string]*entry[*listenerSpec]) (map[string]*entry[*
 	claimed := map[netip.AddrPort]string{}
 	for name, e := range next {
 		want := p.bindAddr(e.spec)
-		if other, dup := claimed[want]; dup {
+		if other, dup := claimed[want]; dup && want.Port() != 0 {
 			errs = append(errs, fmt.Errorf("error adding listener %q: it has the same address (%s) as listener %q", name, want, other))
 			p.revertListener(next, name)
 			continue
