@@ -1,7 +1,6 @@
 package translate
 
 import (
-	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -164,5 +163,5 @@ func (p *parentModel) status(rm *routeModel, controller gwv1.GatewayController) 
 
 // byAge orders routes for attachment and precedence ties.
 func byAge(a, b *routeModel) int {
-	return cmp.Or(olderFirst(&a.obj.ObjectMeta, &b.obj.ObjectMeta), compareKeys(a.key, b.key))
+	return olderFirst(&a.obj.ObjectMeta, &b.obj.ObjectMeta)
 }
