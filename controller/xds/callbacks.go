@@ -88,6 +88,15 @@ func (s *Server) onStreamRequest(id int64, req *discoveryv3.DiscoveryRequest) er
 			"rejected_version", rejectedVersion, "kept_version", req.GetVersionInfo(),
 			"error_code", req.GetErrorDetail().GetCode(),
 			"error_detail", truncate(redact(req.GetErrorDetail().GetMessage(), keys), maxDetail))
+		if rejectedVersion != "" {
+			// The cache answers any request whose version differs from the
+			// snapshot's at once: it would send the rejected configuration
+			// straight back, and a data plane would NACK it again, in a
+			// loop. Presenting the rejected version as the one held makes
+			// the cache wait for the next change instead; the data plane
+			// keeps its last good configuration meanwhile, as it would.
+			req.VersionInfo = rejectedVersion
+		}
 	case req.GetResponseNonce() != "":
 		s.log.Info("xDS ACK", "stream", id, "node", node, "type", req.GetTypeUrl(), "version", req.GetVersionInfo())
 	default:

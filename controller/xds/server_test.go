@@ -214,6 +214,19 @@ func TestStreamEventsAreLoggedWithoutKeys(t *testing.T) {
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
+	// The rejected version is not sent again; the next change is.
+	waitForWatches(t, s, node)
+	if st := c.Current(resource.RouteType); st.Responses != 2 {
+		t.Errorf("RDS responses after a NACK: %d, want 2 (the rejected one is not re-sent)", st.Responses)
+	}
+	f.credentials = map[string]string{"client3": "k-789"}
+	if err := s.Publish(context.Background(), []translate.Proxy{f.proxy(t)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Wait(waitCtx(t), resource.RouteType, func(st xdstest.State) bool { return st.Responses == 3 }); err != nil {
+		t.Fatalf("no configuration after the NACKed one: %v", err)
+	}
+
 	c.Close()
 	for !strings.Contains(logs.String(), "xDS stream closed") {
 		select {
@@ -235,7 +248,7 @@ func TestStreamEventsAreLoggedWithoutKeys(t *testing.T) {
 			t.Errorf("logs lack %s", want)
 		}
 	}
-	for _, key := range []string{"k-123", "k-456"} {
+	for _, key := range []string{"k-123", "k-456", "k-789"} {
 		if strings.Contains(out, key) {
 			t.Errorf("logs contain the key %s", key)
 		}
