@@ -96,6 +96,9 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 		return fmt.Errorf("listening for xDS on %s: %w", cfg.xdsAddress, err)
 	}
 
+	logger.Info("keyconform-controller starting",
+		"controller", cfg.controllerName, "gatewayclass", cfg.gatewayClass,
+		"xds", lis.Addr().String(), "metrics", cfg.metricsAddress, "health", cfg.healthAddress)
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return server.Serve(ctx, lis) })
 	g.Go(func() error { return mgr.Start(ctx) })
