@@ -129,19 +129,21 @@ func Effective(filter, perRoute *Config) *Config {
 	return &eff
 }
 
-// coalescedHeaders are the key source headers that Envoy stores as O(1)
-// inline headers in a standard build, so repeated values arrive at the filter
-// joined by "," instead of as separate entries. Authorization is registered
-// inline by the oauth2 and cache filters (RegisterCustomInlineHeader); the
-// other inline request headers (user-agent, x-request-id, ...) are not
-// plausible key sources and are left out.
-var coalescedHeaders = map[string]bool{"Authorization": true}
+// coalesced reports whether Envoy stores this key source header as an O(1)
+// inline header in a standard build, so that repeated values reach the
+// filter joined by "," instead of as separate entries. Authorization is
+// registered inline by the oauth2 and cache filters
+// (RegisterCustomInlineHeader); the other inline request headers
+// (user-agent, x-request-id, ...) are not plausible key sources.
+func coalesced(canonicalName string) bool {
+	return canonicalName == "Authorization"
+}
 
 func newKeySource(s *apikeyv3.KeySource) (keySource, bool) {
 	switch {
 	case s.GetHeader() != "":
 		name := http.CanonicalHeaderKey(s.GetHeader())
-		return keySource{kind: headerSource, name: name, coalesce: coalescedHeaders[name]}, true
+		return keySource{kind: headerSource, name: name, coalesce: coalesced(name)}, true
 	case s.GetQuery() != "":
 		return keySource{kind: querySource, name: s.GetQuery()}, true
 	case s.GetCookie() != "":

@@ -176,16 +176,27 @@ func TestEffective(t *testing.T) {
 			counts: counts(0, 2, 1),
 		},
 		{
-			// kgateway's shape: an empty, disabled filter config and the
-			// whole policy per route.
+			// kgateway's shape (its route-level e2e case): an empty filter
+			// config and the whole policy per route.
 			name:   "empty filter config with a full per-route config",
 			filter: `{}`,
-			route:  `{"credentials":[{"key":"k-123","client":"client1"}],"key_sources":[{"header":"api-key"}],"forwarding":{"header":"x-client","hide_credentials":true}}`,
-			steps: []step{{
-				req:     request{line: "GET /headers", headers: []string{"api-key: k-123"}},
-				want:    allowed("client1"),
-				headers: map[string][]string{"api-key": nil, "x-client": {"client1"}},
-			}},
+			route: `{"credentials":[{"key":"k-123","client":"client1"},{"key":"k-456","client":"client2"}],` +
+				`"key_sources":[{"header":"api-key"},{"header":"Authorization"}],"forwarding":{"header":"x-client","hide_credentials":true}}`,
+			steps: []step{
+				{req: request{line: "GET /headers"}, want: missingAPIKey},
+				{
+					req:     request{line: "GET /headers", headers: []string{"api-key: k-123"}},
+					want:    allowed("client1"),
+					headers: map[string][]string{"api-key": nil, "x-client": {"client1"}},
+				},
+				{
+					req:     request{line: "GET /headers", headers: []string{"Authorization: Bearer k-456"}},
+					want:    allowed("client2"),
+					headers: map[string][]string{"authorization": nil, "x-client": {"client2"}},
+				},
+				{req: request{line: "GET /headers", headers: []string{"Authorization: Bearer invalid-key"}}, want: unknownAPIKey},
+			},
+			counts: counts(2, 2, 0),
 		},
 		{
 			name:   "empty filter config alone fails closed",

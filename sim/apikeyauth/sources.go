@@ -18,7 +18,7 @@ const (
 type keySource struct {
 	kind     sourceKind
 	name     string // canonical header name, query parameter name or cookie name
-	coalesce bool   // header only: repeated values are joined by "," (see coalescedHeaders)
+	coalesce bool   // header only: repeated values are joined by "," (see coalesced)
 }
 
 func (s keySource) String() string {
