@@ -162,6 +162,9 @@ func (r Response) describe(rn *renderer) string {
 	for _, k := range b.NoCookies {
 		parts = append(parts, "no cookie "+k)
 	}
+	if len(parts) == 0 {
+		return fmt.Sprintf("%d from the backend", r.Status)
+	}
 	return fmt.Sprintf("%d from the backend, which received: %s", r.Status, strings.Join(parts, "; "))
 }
 

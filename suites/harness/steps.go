@@ -153,33 +153,38 @@ func (s expectStep) run(ctx context.Context, x *execution) error {
 	if err != nil {
 		return err
 	}
-	var last observed
-	var lastErr error
-	var lastDiffs []string
+	// The last response that did not match explains a failure best, even
+	// when a short run of matches followed it.
+	var bad observed
+	var badErr error
+	var badDiffs []string
 	st := awaitConsistent(ctx, x.timeouts.PollInterval, x.timeouts.MaxTimeToConsistency, x.timeouts.RequiredConsecutiveSuccesses,
 		func(ctx context.Context) bool {
-			last, lastErr = x.send.send(ctx, addr, req)
-			if lastErr != nil {
-				lastDiffs = nil
+			got, err := x.send.send(ctx, addr, req)
+			if err != nil {
+				badErr, badDiffs = err, nil
 				return false
 			}
-			lastDiffs = compare(want, req, last)
-			return len(lastDiffs) == 0
+			if diffs := compare(want, req, got); len(diffs) > 0 {
+				bad, badErr, badDiffs = got, nil, diffs
+				return false
+			}
+			return true
 		})
 	if st.Held {
 		x.consistent(st.FirstMatch)
 		return nil
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "response did not match %d times in a row within %v (%d attempts, last run of matches %d)\n",
+	fmt.Fprintf(&b, "response did not match %d times in a row within %v (%d attempts, final run of matches %d)\n",
 		x.timeouts.RequiredConsecutiveSuccesses, x.timeouts.MaxTimeToConsistency, st.Attempts, st.Matches)
 	fmt.Fprintf(&b, "request:  %s (gateway address %s)\n", s.req.describe(x.render), addr)
 	fmt.Fprintf(&b, "expected: %s\n", s.resp.describe(x.render))
-	if lastErr != nil {
-		fmt.Fprintf(&b, "actual:   request failed: %v", lastErr)
+	if badErr != nil {
+		fmt.Fprintf(&b, "actual:   request failed: %v", badErr)
 	} else {
-		fmt.Fprintf(&b, "actual:   %s\n", describeObserved(last))
-		fmt.Fprintf(&b, "mismatch: %s", strings.Join(lastDiffs, "\n          "))
+		fmt.Fprintf(&b, "actual:   %s\n", describeObserved(bad))
+		fmt.Fprintf(&b, "mismatch: %s", strings.Join(badDiffs, "\n          "))
 	}
 	return errors.New(b.String())
 }

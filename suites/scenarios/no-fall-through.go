@@ -15,8 +15,8 @@ func init() {
 		Manifests: withBase("secret.yaml", "policy.yaml"),
 		Steps: []harness.Step{
 			denied(harness.Get("/anything?api_key="+key("client1")).WithHeader("X-API-KEY", key("unknown"))),
-			denied(harness.Get("/anything?api_key="+key("unknown")).WithCookie("auth_token="+key("client1"))),
-			denied(anything.WithHeader("X-API-KEY", key("unknown")).WithCookie("auth_token="+key("client1"))),
+			denied(harness.Get("/anything?api_key=" + key("unknown")).WithCookie("auth_token=" + key("client1"))),
+			denied(anything.WithHeader("X-API-KEY", key("unknown")).WithCookie("auth_token=" + key("client1"))),
 			allowed(harness.Get("/anything?api_key="+key("client1")).WithHeader("X-API-KEY", ""),
 				received().WithoutArgs("api_key").Without("X-API-KEY")),
 			allowed(harness.Get("/anything?api_key="+key("unknown")).WithHeader("X-API-KEY", key("client2")),

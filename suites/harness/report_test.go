@@ -1,0 +1,72 @@
+package harness
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	confv1 "sigs.k8s.io/gateway-api/conformance/apis/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/keyconform/keyconform/suites/features"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func TestBuildReportGolden(t *testing.T) {
+	sc := func(name string, f ...features.Name) Scenario { return Scenario{ShortName: name, Features: f} }
+	in := ReportInput{
+		Implementation: confv1.Implementation{Organization: "keyconform", Project: "keyconform",
+			URL: "https://example.com/keyconform", Version: "v0.1.0", Contact: []string{"@keyconform/maintainers"}},
+		Mode: "default", GatewayAPIVersion: "v1.6.3", GatewayAPIChannel: "standard",
+		Date: time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC),
+		Selection: Selection{Profile: features.APIKeyAuthProfile,
+			Supported: []features.Name{features.QuerySource, features.CookieSource}},
+	}
+	states := []ScenarioState{
+		{sc("MissingKey", features.APIKeyAuth), Passed},
+		{sc("CustomHeader", features.APIKeyAuth, features.HeaderSource), Failed},
+		{sc("DisableOnRoute", features.Disable), Skipped},
+		{sc("QuerySource", features.QuerySource), Passed},
+		{sc("CookieSource", features.CookieSource), Passed},
+		{sc("LabelSelector", features.LabelSelector), Unsupported},
+	}
+	got, err := yaml.Marshal(BuildReport(in, states))
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("testdata", "report.golden.yaml")
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("report differs from %s (run with -update after checking):\n%s", golden, got)
+	}
+}
+
+func TestBuildReportResults(t *testing.T) {
+	sel := Selection{Profile: features.APIKeyAuthProfile}
+	core := Scenario{ShortName: "C", Features: []features.Name{features.APIKeyAuth}}
+	tests := []struct {
+		states []ScenarioState
+		want   confv1.Result
+	}{
+		{[]ScenarioState{{core, Passed}}, confv1.Success},
+		{[]ScenarioState{{core, Passed}, {core, Skipped}}, confv1.Partial},
+		{[]ScenarioState{{core, Skipped}, {core, Failed}}, confv1.Failure},
+	}
+	for _, tt := range tests {
+		r := BuildReport(ReportInput{Selection: sel}, tt.states)
+		if got := r.ProfileReports[0].Core.Result; got != tt.want {
+			t.Errorf("core result = %s, want %s", got, tt.want)
+		}
+	}
+}
