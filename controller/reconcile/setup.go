@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -29,8 +30,8 @@ import (
 type trigger struct{}
 
 // SetupWithManager registers the controller, a start-up step that ensures
-// the GatewayClass exists, and a readiness check that passes once the first
-// translation has been published. The manager's scheme must include
+// the GatewayClass exists, a liveness check, and a readiness check that
+// passes once the first translation has been published. The manager's scheme must include
 // AddToScheme's types, and the API server must serve their CRDs.
 func SetupWithManager(mgr manager.Manager, xds Publisher, opts Options) error {
 	if err := opts.Validate(); err != nil {
@@ -89,7 +90,10 @@ func SetupWithManager(mgr manager.Manager, xds Publisher, opts Options) error {
 	if err := mgr.Add(manager.RunnableFunc(r.ensureGatewayClass)); err != nil {
 		return fmt.Errorf("adding the GatewayClass start-up step: %w", err)
 	}
-	if err := mgr.AddReadyzCheck("translation", r.readyz); err != nil {
+	if err := mgr.AddHealthzCheck("keyconform", healthz.Ping); err != nil {
+		return fmt.Errorf("adding the health check: %w", err)
+	}
+	if err := mgr.AddReadyzCheck("keyconform-translation", r.readyz); err != nil {
 		return fmt.Errorf("adding the readiness check: %w", err)
 	}
 	return nil

@@ -34,7 +34,7 @@ type env struct {
 	client  *http.Client
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	backend, err := httpbin.Start("127.0.0.1:0")
 	if err != nil {
@@ -71,7 +71,7 @@ func newEnv(t *testing.T) *env {
 }
 
 // start serves the snapshot and waits for the proxy to be LIVE.
-func (e *env) start(t *testing.T, resources ...types.Resource) {
+func (e *env) start(t testing.TB, resources ...types.Resource) {
 	t.Helper()
 	e.xds.Set(t, nodeID, "1", resources...)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -83,7 +83,7 @@ func (e *env) start(t *testing.T, resources ...types.Resource) {
 
 // standard is the translator's resources for one listener with the given
 // virtual hosts, routing to httpbin through the simulated pod network.
-func standard(t *testing.T, vhosts ...*routev3.VirtualHost) []types.Resource {
+func standard(t testing.TB, vhosts ...*routev3.VirtualHost) []types.Resource {
 	return []types.Resource{
 		xdstest.Listener(t, port),
 		xdstest.RouteConfig(port, vhosts...),

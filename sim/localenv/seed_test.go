@@ -242,4 +242,3 @@ func (g *gatewayClient) check(req request, want expect) string {
 
 // redactKey keeps the seed's key out of failure messages.
 func redactKey(s string) string { return strings.ReplaceAll(s, seedKey, "<redacted>") }
-
