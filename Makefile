@@ -15,6 +15,13 @@ generate: ## Regenerate deep-copy code and CRDs (fixtures/crds).
 	$(GO) tool controller-gen crd paths=./controller/api/... output:crd:dir=fixtures/crds
 	scripts/gateway-api-crds.sh fixtures/crds
 
+LISTEN_OVERRIDE ?=
+
+.PHONY: run
+run: tools ## The local environment as the seed's "Before you begin" describes (gateway on localhost:8080).
+	$(GO) build -o bin/ ./sim/cmd/localenv
+	bin/localenv $(if $(LISTEN_OVERRIDE),--listen-override $(LISTEN_OVERRIDE))
+
 .PHONY: build
 build: ## Build all binaries into bin/.
 	$(GO) build -o bin/ ./controller/cmd/... ./sim/cmd/...
@@ -28,5 +35,5 @@ vet: ## go vet.
 	$(GO) vet ./...
 
 .PHONY: test
-test: vet ## Everything that runs here: unit, golden, sim e2e.
+test: vet tools ## Everything that runs here: unit, golden, sim e2e.
 	$(GO) test ./...

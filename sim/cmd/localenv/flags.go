@@ -1,0 +1,31 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/keyconform/keyconform/sim/dataplane"
+)
+
+type config struct {
+	overrides map[uint32]string
+	logLevel  slog.Level
+}
+
+func parseFlags(args []string, stderr io.Writer) (config, error) {
+	c := config{overrides: map[uint32]string{}}
+	fs := flag.NewFlagSet("localenv", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Var(dataplane.ListenOverrideFlag(c.overrides), "listen-override",
+		"serve a Gateway listener port elsewhere on loopback: PORT=ADDR, repeatable, e.g. 8080=127.0.0.1:9080")
+	fs.TextVar(&c.logLevel, "log-level", slog.LevelWarn, "log level: debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return config{}, err
+	}
+	if fs.NArg() > 0 {
+		return config{}, fmt.Errorf("unexpected arguments %q; see -h", fs.Args())
+	}
+	return c, nil
+}
