@@ -3,6 +3,7 @@ package admin_test
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -50,6 +51,7 @@ func TestAdminEndpoint(t *testing.T) {
 	}
 	xds := xdstest.Start(t)
 	p, err := dataplane.New(dataplane.Options{XDSAddress: xds.Addr(), NodeID: node, Network: network,
+		Logger:          slog.New(slog.NewTextHandler(t.Output(), nil)),
 		ListenOverrides: map[uint32]string{8080: "127.0.0.1:0"}})
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -52,6 +53,7 @@ func newEnv(t testing.TB) *env {
 	}
 	e.proxy, err = dataplane.New(dataplane.Options{
 		XDSAddress: e.xds.Addr(), NodeID: nodeID, Network: network,
+		Logger:            slog.New(slog.NewTextHandler(t.Output(), nil)),
 		ListenOverrides:   map[uint32]string{port: "127.0.0.1:0", port2: "127.0.0.1:0"},
 		XDSInitialBackoff: 20 * time.Millisecond, XDSMaxBackoff: 200 * time.Millisecond,
 	})
