@@ -67,21 +67,20 @@ func kindOf(obj k8s.Object) (schema.GroupVersionKind, error) {
 	return apiutil.GVKForObject(obj, scheme.Scheme)
 }
 
-// createOrReplace creates obj, or replaces an existing one whole (so an
+// CreateOrReplace creates obj, or replaces an existing one whole (so an
 // entry or label missing from the manifest is removed, as a user editing
-// the object would), retrying on write conflicts.
-func createOrReplace(ctx context.Context, res *resources.Resources, obj k8s.Object) (appliedObject, error) {
+// the object would), retrying on write conflicts. It returns "create" or
+// "update".
+func CreateOrReplace(ctx context.Context, res *resources.Resources, obj k8s.Object) (string, error) {
 	gvk, err := kindOf(obj)
 	if err != nil {
-		return appliedObject{}, err
+		return "", err
 	}
-	a := appliedObject{obj: obj, gvk: gvk, verb: "create"}
 	err = res.Create(ctx, obj)
 	if err == nil || !apierrors.IsAlreadyExists(err) {
-		return a, err
+		return "create", err
 	}
-	a.verb = "update"
-	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+	return "update", retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		current := &unstructured.Unstructured{}
 		current.SetGroupVersionKind(gvk)
 		if err := res.Get(ctx, obj.GetName(), obj.GetNamespace(), current); err != nil {
@@ -90,7 +89,6 @@ func createOrReplace(ctx context.Context, res *resources.Resources, obj k8s.Obje
 		obj.SetResourceVersion(current.GetResourceVersion())
 		return res.Update(ctx, obj)
 	})
-	return a, err
 }
 
 // deleteObject deletes obj; an object already gone is fine.
@@ -109,6 +107,38 @@ func getUnstructured(ctx context.Context, res *resources.Resources, gvk schema.G
 	err := res.Get(ctx, name, namespace, u)
 	return u, err
 }
+
+// awaitObject polls the object until check returns "" (ready) or timeout
+// passes; the error carries check's last explanation.
+func awaitObject(ctx context.Context, res *resources.Resources, gvk schema.GroupVersionKind, namespace, name string,
+	poll, timeout, apiTimeout time.Duration, check func(*unstructured.Unstructured) string) error {
+	var why string
+	st := awaitConsistent(ctx, poll, timeout, 1, func(ctx context.Context) bool {
+		var u *unstructured.Unstructured
+		err := withTimeout(ctx, apiTimeout, func(ctx context.Context) error {
+			var err error
+			u, err = getUnstructured(ctx, res, gvk, namespace, name)
+			return err
+		})
+		if err != nil {
+			why = err.Error()
+			return false
+		}
+		why = check(u)
+		return why == ""
+	})
+	if !st.Held {
+		return fmt.Errorf("%s %s/%s is not ready after %v: %s", gvk.Kind, namespace, name, timeout, why)
+	}
+	return nil
+}
+
+// AwaitDeploymentAvailable waits until a Deployment reports Available=True.
+func AwaitDeploymentAvailable(ctx context.Context, res *resources.Resources, namespace, name string, timeout time.Duration) error {
+	return awaitObject(ctx, res, deploymentKind, namespace, name, 500*time.Millisecond, timeout, 30*time.Second, deploymentAvailable)
+}
+
+var deploymentKind = schema.GroupVersionKind{Group: "apps", Version: "v1", Kind: "Deployment"}
 
 // withTimeout bounds one API call.
 func withTimeout(ctx context.Context, d time.Duration, f func(context.Context) error) error {

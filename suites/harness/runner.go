@@ -245,14 +245,18 @@ func (x *execution) apply(ctx context.Context, file string) ([]appliedObject, er
 		if x.tamper != nil {
 			x.tamper(o)
 		}
-		var a appliedObject
-		err := withTimeout(ctx, x.timeouts.APITimeout, func(ctx context.Context) error {
+		gvk, err := kindOf(o)
+		if err != nil {
+			return nil, fmt.Errorf("applying %s: %w", file, err)
+		}
+		a := appliedObject{obj: o, gvk: gvk}
+		err = withTimeout(ctx, x.timeouts.APITimeout, func(ctx context.Context) error {
 			var err error
-			a, err = createOrReplace(ctx, x.res, o)
+			a.verb, err = CreateOrReplace(ctx, x.res, o)
 			return err
 		})
 		if err != nil {
-			return nil, fmt.Errorf("applying %s: %s %s/%s: %w", file, a.gvk.Kind, o.GetNamespace(), o.GetName(), err)
+			return nil, fmt.Errorf("applying %s: %s %s/%s: %w", file, gvk.Kind, o.GetNamespace(), o.GetName(), err)
 		}
 		x.applied = append(x.applied, a)
 		out = append(out, a)
@@ -266,30 +270,16 @@ func (x *execution) awaitReady(ctx context.Context, objs []appliedObject) error 
 	for _, a := range objs {
 		var check func(*unstructured.Unstructured) string
 		switch a.gvk.Kind {
-		case "Deployment":
+		case deploymentKind.Kind:
 			check = deploymentAvailable
 		case GatewayKind.Kind:
 			check = gatewayProgrammed
 		default:
 			continue
 		}
-		var why string
-		st := awaitConsistent(ctx, x.timeouts.PollInterval, x.timeouts.GatewayReadyTimeout, 1, func(ctx context.Context) bool {
-			var u *unstructured.Unstructured
-			err := withTimeout(ctx, x.timeouts.APITimeout, func(ctx context.Context) error {
-				var err error
-				u, err = getUnstructured(ctx, x.res, a.gvk, a.obj.GetNamespace(), a.obj.GetName())
-				return err
-			})
-			if err != nil {
-				why = err.Error()
-				return false
-			}
-			why = check(u)
-			return why == ""
-		})
-		if !st.Held {
-			return fmt.Errorf("%s is not ready after %v: %s", a, x.timeouts.GatewayReadyTimeout, why)
+		if err := awaitObject(ctx, x.res, a.gvk, a.obj.GetNamespace(), a.obj.GetName(),
+			x.timeouts.PollInterval, x.timeouts.GatewayReadyTimeout, x.timeouts.APITimeout, check); err != nil {
+			return err
 		}
 	}
 	return nil

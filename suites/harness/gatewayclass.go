@@ -1,0 +1,31 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/e2e-framework/klient/k8s/resources"
+)
+
+var gatewayClassKind = schema.GroupVersionKind{Group: "gateway.networking.k8s.io", Version: "v1", Kind: "GatewayClass"}
+
+// AwaitGatewayClass waits until the environment's GatewayClass exists and
+// is Accepted, as Gateway API conformance does before any test.
+func AwaitGatewayClass(ctx context.Context, env Environment, tc TimeoutConfig) error {
+	res, err := resources.New(env.RESTConfig())
+	if err != nil {
+		return fmt.Errorf("kubernetes client: %w", err)
+	}
+	err = awaitObject(ctx, res, gatewayClassKind, "", env.GatewayClass(), tc.PollInterval, tc.GatewayReadyTimeout, tc.APITimeout,
+		func(u *unstructured.Unstructured) string {
+			return strings.Join(checkConditions(u, Condition{Type: "Accepted", Status: metav1.ConditionTrue}, nil), "; ")
+		})
+	if err != nil {
+		return fmt.Errorf("%w (is an implementation installed, and is --gateway-class right?)", err)
+	}
+	return nil
+}

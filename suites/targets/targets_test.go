@@ -1,0 +1,138 @@
+package targets
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
+)
+
+func TestConfigValidate(t *testing.T) {
+	tests := []struct {
+		cfg     Config
+		wantErr string
+	}{
+		{Config{Target: Sim, GatewayClass: SimGatewayClass}, ""},
+		{Config{Target: Sim, GatewayClass: "eg"}, "serves GatewayClass"},
+		{Config{Target: Cluster, GatewayClass: "kgateway", GatewayAddress: AddressFromStatus}, ""},
+		{Config{Target: Cluster, GatewayAddress: AddressFromStatus}, "--gateway-class is empty"},
+		{Config{Target: Kind, GatewayClass: "kgateway"}, "--gateway-address is empty"},
+		{Config{Target: "minikube"}, `--target="minikube"`},
+	}
+	for _, tt := range tests {
+		err := tt.cfg.Validate()
+		if (tt.wantErr == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.wantErr)) {
+			t.Errorf("Validate(%+v) = %v, want %q", tt.cfg, err, tt.wantErr)
+		}
+	}
+}
+
+func TestDeployManifestsSaysWhatIsMissing(t *testing.T) {
+	empty := t.TempDir()
+	_, err := deployManifests(filepath.Join(empty, "deploy"))
+	if err == nil || !strings.Contains(err.Error(), "no deploy manifests") || !strings.Contains(err.Error(), "--target=sim") {
+		t.Errorf("missing folder: %v", err)
+	}
+	kust := t.TempDir()
+	for _, f := range []string{"kustomization.yaml", "controller.yaml"} {
+		if err := os.WriteFile(filepath.Join(kust, f), []byte("kind: X\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := deployManifests(kust); err == nil || !strings.Contains(err.Error(), "kustomization") {
+		t.Errorf("kustomization: %v", err)
+	}
+	plain := t.TempDir()
+	for _, f := range []string{"20-controller.yaml", "10-namespace.yaml"} {
+		if err := os.WriteFile(filepath.Join(plain, f), []byte("kind: X\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files, err := deployManifests(plain)
+	if err != nil || len(files) != 2 || filepath.Base(files[0]) != "10-namespace.yaml" {
+		t.Errorf("plain folder: %v, %v (want name order)", files, err)
+	}
+}
+
+func TestForwardTarget(t *testing.T) {
+	ready := corev1.PodStatus{Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}}
+	pod := func(name string, status corev1.PodStatus) corev1.Pod {
+		p := corev1.Pod{Status: status}
+		p.Name = name
+		p.Spec.Containers = []corev1.Container{{Name: "envoy", Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: 10080}}}}
+		return p
+	}
+	svc := func(target intstr.IntOrString) corev1.Service {
+		return corev1.Service{Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 8080, TargetPort: target}}}}
+	}
+	tests := []struct {
+		name     string
+		svc      corev1.Service
+		pods     []corev1.Pod
+		port     uint32
+		wantPod  string
+		wantPort int32
+	}{
+		{"numeric target", svc(intstr.FromInt32(9080)), []corev1.Pod{pod("a", ready)}, 8080, "a", 9080},
+		{"named target", svc(intstr.FromString("http")), []corev1.Pod{pod("a", ready)}, 8080, "a", 10080},
+		{"unset target is the port", svc(intstr.IntOrString{}), []corev1.Pod{pod("a", ready)}, 8080, "a", 8080},
+		{"skips unready pods", svc(intstr.FromInt32(9080)), []corev1.Pod{pod("a", corev1.PodStatus{}), pod("b", ready)}, 8080, "b", 9080},
+		{"no such service port", svc(intstr.FromInt32(9080)), []corev1.Pod{pod("a", ready)}, 80, "", 0},
+		{"no ready pod", svc(intstr.FromInt32(9080)), []corev1.Pod{pod("a", corev1.PodStatus{})}, 8080, "", 0},
+		{"named port nowhere", svc(intstr.FromString("admin")), []corev1.Pod{pod("a", ready)}, 8080, "", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			gotPod, gotPort, err := forwardTarget(tt.svc, tt.pods, tt.port)
+			if tt.wantPod == "" {
+				if err == nil {
+					t.Errorf("got %s:%d, want an error", gotPod, gotPort)
+				}
+				return
+			}
+			if err != nil || gotPod != tt.wantPod || gotPort != tt.wantPort {
+				t.Errorf("got %s:%d (%v), want %s:%d", gotPod, gotPort, err, tt.wantPod, tt.wantPort)
+			}
+		})
+	}
+}
+
+func TestAddressBookOverLoopback(t *testing.T) {
+	book, err := serveAddressBook(func(_ context.Context, gw types.NamespacedName, port uint32) (string, error) {
+		if gw.Name == "missing" {
+			return "", errors.New("no data plane for " + gw.String())
+		}
+		return "127.0.0.1:4242", nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer book.close()
+	got, err := lookupAddress(t.Context(), http.DefaultClient, book.url, types.NamespacedName{Namespace: "ns", Name: "gw"}, 8080)
+	if err != nil || got != "127.0.0.1:4242" {
+		t.Errorf("lookup = %q, %v", got, err)
+	}
+	_, err = lookupAddress(t.Context(), http.DefaultClient, book.url, types.NamespacedName{Namespace: "ns", Name: "missing"}, 8080)
+	if err == nil || !strings.Contains(err.Error(), "no data plane for ns/missing") {
+		t.Errorf("lookup of a missing gateway: %v", err)
+	}
+}
+
+func TestHandleRoundTrip(t *testing.T) {
+	h := Handle{Target: Sim, Kubeconfig: "/tmp/kc", GatewayClass: "kgateway", AddressBook: "http://127.0.0.1:1"}
+	data, err := h.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := DecodeHandle(data)
+	if err != nil || got != h {
+		t.Errorf("round trip = %+v, %v", got, err)
+	}
+}
