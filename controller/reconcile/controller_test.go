@@ -16,6 +16,7 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	apikeyauthv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/api_key_auth/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/anypb"
 	corev1 "k8s.io/api/core/v1"
@@ -286,7 +287,10 @@ func TestControllerTranslatesPublishesAndWritesStatus(t *testing.T) {
 	waitRoute(t, ads, "keys-a leaves when unlabelled", hasClients(t, "client2"))
 
 	// Re-translations that change only xDS leave every status untouched.
-	before := resourceVersions(t, c, a, policy)
+	// Start on a fresh second of the clock: a transition time wrongly
+	// taken from it would then differ from the stored one.
+	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second)))
+	before, writesBefore := resourceVersions(t, c, a, policy), statusWrites()
 	for _, ip := range []string{"10.244.0.8", "10.244.0.9"} {
 		slice := a.endpointSlice(ip)
 		if err := c.Get(ctx, client.ObjectKeyFromObject(slice), slice); err != nil {
@@ -303,7 +307,21 @@ func TestControllerTranslatesPublishesAndWritesStatus(t *testing.T) {
 	if after := resourceVersions(t, c, a, policy); !maps.Equal(before, after) {
 		t.Errorf("statuses rewritten by a translation that changed none:\nbefore %v\nafter  %v", before, after)
 	}
+	// The API server ignores an update that changes nothing, so count
+	// the updates sent as well.
+	if n := statusWrites() - writesBefore; n != 0 {
+		t.Errorf("%v status updates sent by translations that changed no status", n)
+	}
 	assertNoKeysLogged(t, cut, "k-e2e-111", "k-e2e-222")
+}
+
+// statusWrites is the number of status updates the controller has sent.
+func statusWrites() float64 {
+	var n float64
+	for _, kind := range []string{"GatewayClass", "Gateway", "HTTPRoute", "TrafficPolicy"} {
+		n += testutil.ToFloat64(statusWritesTotal.WithLabelValues(kind))
+	}
+	return n
 }
 
 func setLabels(t testing.TB, c client.Client, ns, name string, labels map[string]string) {
