@@ -64,8 +64,11 @@ func (h *hcmRuntime) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mutateRequestHeaders(r)
 	rt := h.table.route(r)
 
-	if up := upgradeType(r.Header); up != "" && !h.upgradeAllowed(up, rt) {
-		// Envoy: no upgrade config for this type -> 403, details upgrade_failed.
+	if up := upgradeType(r.Header); up != "" && rt != nil && !h.upgradeAllowed(up, rt) {
+		// conn_manager_impl.cc: an upgrade the matched route does not allow
+		// is answered 403 (upgrade_failed) and the connection closed; with
+		// no route the request goes on to the router's 404.
+		w.Header()["Connection"] = []string{"close"}
 		h.localReply(w, http.StatusForbidden, "")
 		return
 	}

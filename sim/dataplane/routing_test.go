@@ -190,3 +190,15 @@ func TestHeadersEnvoyAddsAtTheEdge(t *testing.T) {
 		t.Errorf("x-forwarded-for %q without a client value", v)
 	}
 }
+
+func TestUpgradeWithoutUpgradeConfig(t *testing.T) {
+	e := newEnv(t)
+	e.start(t, standard(t, xdstest.VirtualHost(port, "www.example.com", xdstest.PrefixRoute("all", "/", clusterName)))...)
+	up := map[string]string{"Connection": "Upgrade", "Upgrade": "websocket"}
+	if got := e.do(t, request{host: "www.example.com", path: "/get", headers: up}); got.status != 403 || got.body != "" {
+		t.Errorf("websocket upgrade on a route without upgrade config -> %d %q, want 403 (upgrade_failed)", got.status, got.body)
+	}
+	if got := e.do(t, request{host: "other.example.com", path: "/get", headers: up}); got.status != 404 {
+		t.Errorf("upgrade with no route -> %d, want the router's 404", got.status)
+	}
+}
