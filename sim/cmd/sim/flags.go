@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strconv"
 	"strings"
 
+	"github.com/keyconform/keyconform/sim/dataplane"
 	"github.com/keyconform/keyconform/sim/podnet"
 )
 
@@ -20,21 +20,6 @@ type config struct {
 	overrides    map[uint32]string
 	pods         []podnet.Mapping
 	logLevel     slog.Level
-}
-
-// overrideFlag collects repeated --listen-override PORT=ADDR.
-type overrideFlag map[uint32]string
-
-func (o overrideFlag) String() string { return fmt.Sprint(map[uint32]string(o)) }
-
-func (o overrideFlag) Set(v string) error {
-	p, addr, ok := strings.Cut(v, "=")
-	port, err := strconv.ParseUint(p, 10, 16)
-	if !ok || err != nil || port == 0 || addr == "" {
-		return fmt.Errorf("want PORT=ADDR, e.g. 8080=127.0.0.1:8080 or 8080=127.0.0.1:0, got %q", v)
-	}
-	o[uint32(port)] = addr
-	return nil
 }
 
 // podFlag collects repeated --pod-network VIRTUAL=LOOPBACK[,...].
@@ -59,7 +44,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.nodeID, "node-id", "", `xDS node id: the Gateway's "<namespace>/<name>" (required), e.g. kgateway-system/http`)
 	fs.StringVar(&c.nodeCluster, "node-cluster", "keyconform-sim", "xDS node cluster")
 	fs.StringVar(&c.adminAddress, "admin-address", "127.0.0.1:19000", "admin endpoint (/ready, /stats, /config_dump), loopback IP:port")
-	fs.Var(overrideFlag(c.overrides), "listen-override", "bind a listener port elsewhere than 127.0.0.1:<port>: PORT=ADDR, repeatable, e.g. 8080=127.0.0.1:0")
+	fs.Var(dataplane.ListenOverrideFlag(c.overrides), "listen-override", "bind a listener port elsewhere than 127.0.0.1:<port>: PORT=ADDR, repeatable, e.g. 8080=127.0.0.1:0")
 	pods := podFlag{}
 	fs.Var(&pods, "pod-network", "simulated pod network entries VIRTUAL_IP:PORT=LOOPBACK_IP:PORT[,...], repeatable, e.g. 10.244.0.10:8000=127.0.0.1:38000")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
