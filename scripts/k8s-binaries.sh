@@ -133,7 +133,8 @@ fetch() {
 		die "fetching the Go modules for $label failed (GOPROXY=$(go env GOPROXY)); last lines:" \
 			"$(tail -n 15 "$log")" \
 			"Full log: $log" \
-			"Check network access to the module proxy, then run 'make tools' again."
+			"Check network access to the module proxy (or GOPROXY / GOFLAGS), then run 'make tools' again," \
+			"or set KUBEBUILDER_ASSETS to a directory holding kube-apiserver, etcd and kubectl."
 	fi
 }
 
@@ -208,7 +209,8 @@ main() {
 			say "using KUBEBUILDER_ASSETS=$KUBEBUILDER_ASSETS (${BINARIES[*]}); nothing to build."
 			return
 		fi
-		say "KUBEBUILDER_ASSETS=$KUBEBUILDER_ASSETS lacks ${lack% }; using $out_dir instead."
+		lack=${lack% }
+		say "KUBEBUILDER_ASSETS=$KUBEBUILDER_ASSETS lacks ${lack// /, }; using $out_dir instead."
 	fi
 
 	mkdir -p "$cache_dir" "$log_dir"
@@ -252,12 +254,12 @@ main() {
 				;;
 			kubectl)
 				build kubectl "$KUBERNETES_VERSION" "$work/kubernetes" k8s.io/kubernetes/cmd/kubectl \
-					"takes ~2 minutes" -tags "$KUBE_BUILD_TAGS" -ldflags "$ldflags"
+					"takes ~1 minute after kube-apiserver" -tags "$KUBE_BUILD_TAGS" -ldflags "$ldflags"
 				;;
 			etcd)
 				etcd_module "$work/etcd"
 				fetch "$work/etcd" "etcd-$ETCD_VERSION" "go.etcd.io/etcd/server/v3/etcdmain@$ETCD_VERSION"
-				build etcd "$ETCD_VERSION" "$work/etcd" . "takes ~30 seconds" \
+				build etcd "$ETCD_VERSION" "$work/etcd" . "takes under a minute" \
 					-ldflags "-s -w -X 'go.etcd.io/etcd/api/v3/version.GitSHA=not recorded (built from the Go module go.etcd.io/etcd/server/v3@$ETCD_VERSION)'"
 				;;
 			esac
