@@ -254,7 +254,7 @@ main() {
 				;;
 			kubectl)
 				build kubectl "$KUBERNETES_VERSION" "$work/kubernetes" k8s.io/kubernetes/cmd/kubectl \
-					"takes ~1 minute after kube-apiserver" -tags "$KUBE_BUILD_TAGS" -ldflags "$ldflags"
+					"takes ~1 minute" -tags "$KUBE_BUILD_TAGS" -ldflags "$ldflags"
 				;;
 			etcd)
 				etcd_module "$work/etcd"
