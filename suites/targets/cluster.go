@@ -17,8 +17,8 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 	"sigs.k8s.io/e2e-framework/klient/conf"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
 // gatewayNameLabel is the label Gateway API implementations put on what

@@ -1,0 +1,128 @@
+package suites
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	. "github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/reporters"
+	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/keyconform/keyconform/suites/harness"
+	"github.com/keyconform/keyconform/suites/scenarios"
+)
+
+// ReportAfterSuite sees every process's specs: it writes the JUnit report,
+// the ConformanceReport, and the consistency figures, and prints the
+// slowest scenarios.
+var _ = ReportAfterSuite("reports", func(r Report) {
+	if opts.artifacts == "" {
+		fmt.Fprintln(os.Stderr, "[suite] no reports: the suite did not get past its flags")
+		return
+	}
+	if err := os.MkdirAll(opts.artifacts, 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, "[suite] artifacts:", err)
+		return
+	}
+	if err := reporters.GenerateJUnitReport(r, opts.junitOutput); err != nil {
+		fmt.Fprintln(os.Stderr, "[suite] JUnit report:", err)
+	}
+	report := harness.BuildReport(opts.report, scenarioStates(r))
+	if err := harness.WriteReport(opts.reportOutput, report); err != nil {
+		fmt.Fprintln(os.Stderr, "[suite]", err)
+	}
+	if err := report.Implementation.Validate(); err != nil {
+		fmt.Fprintf(os.Stderr, "[suite] warning: the conformance report is incomplete: %v (set --organization --project --url --version --contact)\n", err)
+	}
+	stats := harness.SummarizeConsistency(consistencySamples(r))
+	writeJSON(filepath.Join(opts.artifacts, "consistency-"+opts.target.Target+".json"), stats)
+
+	var b strings.Builder
+	fmt.Fprintf(&b, "[suite] %s\n", report.ProfileReports[0].Summary)
+	fmt.Fprintf(&b, "[suite] reports: %s, %s\n", opts.reportOutput, opts.junitOutput)
+	fmt.Fprintf(&b, "[suite] wall time %.2fs; slowest scenarios:\n", r.RunTime.Seconds())
+	for _, s := range slowest(r, 5) {
+		fmt.Fprintf(&b, "    %-32s %6.2fs\n", s.LeafNodeText, s.RunTime.Seconds())
+	}
+	fmt.Fprintln(&b, "[suite] time to consistency by change (median / p90 / max, count):")
+	for _, st := range stats {
+		fmt.Fprintf(&b, "    %-48s %5dms %5dms %5dms  %d\n", st.Mutation,
+			st.Median.Milliseconds(), st.P90.Milliseconds(), st.Max.Milliseconds(), st.Count)
+	}
+	fmt.Fprint(os.Stderr, b.String())
+})
+
+// scenarioStates maps Ginkgo's spec states to the report's.
+func scenarioStates(r Report) []harness.ScenarioState {
+	var out []harness.ScenarioState
+	for _, spec := range r.SpecReports {
+		if spec.LeafNodeType != types.NodeTypeIt {
+			continue
+		}
+		s, ok := scenarios.Catalog.Get(spec.LeafNodeText)
+		if !ok {
+			continue // the self-test
+		}
+		var st harness.State
+		switch {
+		case spec.State == types.SpecStatePassed:
+			st = harness.Passed
+		case spec.State.Is(types.SpecStateFailureStates):
+			st = harness.Failed
+		case opts.selection.Decide(s).Outcome == harness.NotSupported:
+			st = harness.Unsupported
+		default: // skipped by flag, label filter or focus, or pending
+			st = harness.Skipped
+		}
+		out = append(out, harness.ScenarioState{Scenario: s, State: st})
+	}
+	return out
+}
+
+func consistencySamples(r Report) []harness.ConsistencySample {
+	var out []harness.ConsistencySample
+	for _, spec := range r.SpecReports {
+		for _, e := range spec.ReportEntries {
+			if e.Name != consistencyEntry {
+				continue
+			}
+			// In process the raw value is there; from other processes, JSON.
+			if samples, ok := e.Value.GetRawValue().([]harness.ConsistencySample); ok {
+				out = append(out, samples...)
+				continue
+			}
+			var samples []harness.ConsistencySample
+			if err := json.Unmarshal([]byte(e.Value.AsJSON), &samples); err == nil {
+				out = append(out, samples...)
+			}
+		}
+	}
+	return out
+}
+
+func slowest(r Report, n int) []types.SpecReport {
+	var specs []types.SpecReport
+	for _, s := range r.SpecReports {
+		ran := s.State == types.SpecStatePassed || s.State.Is(types.SpecStateFailureStates)
+		if s.LeafNodeType == types.NodeTypeIt && ran {
+			specs = append(specs, s)
+		}
+	}
+	slices.SortFunc(specs, func(a, b types.SpecReport) int { return cmp.Compare(b.RunTime, a.RunTime) })
+	return specs[:min(n, len(specs))]
+}
+
+func writeJSON(path string, v any) {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err == nil {
+		err = os.WriteFile(path, data, 0o644)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "[suite]", path+":", err)
+	}
+}

@@ -1,0 +1,161 @@
+// Package suites runs the API key auth conformance scenarios with Ginkgo:
+//
+//	go test ./suites -args --target=sim                     # serial
+//	go run github.com/onsi/ginkgo/v2/ginkgo -p ./suites -- --target=sim   # parallel processes
+//
+// One spec per scenario, labelled with its features (and core/extended),
+// so --ginkgo.label-filter selects by feature. Reports (JUnit and a Gateway
+// API ConformanceReport) go under $ARTIFACTS.
+package suites
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/klog/v2"
+	"sigs.k8s.io/e2e-framework/klient/k8s"
+
+	"github.com/keyconform/keyconform/suites/features"
+	"github.com/keyconform/keyconform/suites/harness"
+	"github.com/keyconform/keyconform/suites/scenarios"
+	"github.com/keyconform/keyconform/suites/targets"
+)
+
+func TestSuites(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "API key auth conformance")
+}
+
+var (
+	opts     options
+	started  targets.Started  // on the process that started the target
+	attached targets.Attached // on the others
+	runner   *harness.Runner
+	// procFailed records a failed scenario in this process.
+	procFailed atomic.Bool
+)
+
+var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
+	o, err := loadOptions()
+	Expect(err).NotTo(HaveOccurred())
+	for _, s := range scenarios.Catalog.All() {
+		Expect(harness.Lint(s, scenarios.Manifests, features.APIKeyAuthProfile)).To(Succeed())
+	}
+	// klog (client-go, and controller-runtime as e2e-framework sets it up)
+	// goes where spec output goes: shown on failure, not in the way.
+	klog.SetOutput(GinkgoWriter)
+	klog.LogToStderr(false)
+	o.target.Logger = slog.New(slog.NewTextHandler(GinkgoWriter, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	start := time.Now()
+	started, err = targets.Start(ctx, o.target)
+	Expect(err).NotTo(HaveOccurred())
+	Expect(harness.AwaitGatewayClass(ctx, started, o.timeouts)).To(Succeed())
+	progressf("[suite] target %s ready in %.2fs", o.target.Target, time.Since(start).Seconds())
+	h, err := started.Handle().Encode()
+	Expect(err).NotTo(HaveOccurred())
+	return h
+}, func(ctx SpecContext, handle []byte) {
+	var err error
+	opts, err = loadOptions()
+	Expect(err).NotTo(HaveOccurred())
+	var env harness.Environment = started
+	if started == nil {
+		h, err := targets.DecodeHandle(handle)
+		Expect(err).NotTo(HaveOccurred())
+		attached, err = targets.Attach(h)
+		Expect(err).NotTo(HaveOccurred())
+		env = attached
+	}
+	runner = &harness.Runner{Env: env, Manifests: scenarios.Manifests, Timeouts: opts.timeouts,
+		Cleanup: opts.cleanup, Log: GinkgoWriter, Progress: os.Stderr}
+})
+
+var _ = SynchronizedAfterSuite(func() {
+	if attached != nil {
+		Expect(attached.Close()).To(Succeed())
+	}
+}, func(ctx SpecContext) {
+	if started == nil {
+		return
+	}
+	// Other processes' results are not visible here; in parallel runs
+	// count the run as failed so a kind cluster's logs are kept.
+	suiteConfig, _ := GinkgoConfiguration()
+	failed := procFailed.Load() || suiteConfig.ParallelTotal > 1
+	Expect(started.Stop(ctx, failed)).To(Succeed())
+})
+
+// consistencyEntry names the report entry holding a scenario's times to
+// consistency.
+const consistencyEntry = "consistency"
+
+var _ = Describe("API key auth", func() {
+	for _, s := range scenarios.Catalog.All() {
+		It(s.ShortName, Label(specLabels(s)...), func(ctx SpecContext) {
+			if d := opts.selection.Decide(s); d.Outcome != harness.Run {
+				Skip(d.Reason)
+			}
+			res := runner.Run(ctx, s)
+			AddReportEntry(consistencyEntry, res.Consistency, ReportEntryVisibilityNever)
+			if !res.Passed {
+				procFailed.Store(true)
+				Fail(res.Failure)
+			}
+		})
+	}
+
+	It("SelfTest: the suite fails an implementation whose API key auth is switched off", Label("selftest"), func(ctx SpecContext) {
+		if opts.selection.RunTest != "" {
+			Skip("--run-test selects one scenario")
+		}
+		s, ok := scenarios.Catalog.Get("MissingKey")
+		Expect(ok).To(BeTrue())
+		s.ShortName += "WithAPIKeyAuthSwitchedOff"
+		tc := opts.timeouts
+		tc.MaxTimeToConsistency = min(tc.MaxTimeToConsistency, 5*time.Second)
+		broken := &harness.Runner{Env: runner.Env, Manifests: scenarios.Manifests, Timeouts: tc,
+			Cleanup: opts.cleanup, Log: GinkgoWriter, Progress: os.Stderr, Tamper: disableAPIKeyAuth}
+		res := broken.Run(ctx, s)
+		Expect(res.Passed).To(BeFalse(), "MissingKey passed although every TrafficPolicy was rewritten to disable API key auth")
+		// The first step sends a valid key and expects it removed; with the
+		// filter off it reaches the backend, which echoes it back.
+		Expect(res.Failure).To(ContainSubstring("step 1/"))
+		Expect(res.Failure).To(ContainSubstring("expected: 200 from the backend, which received: no header api-key"))
+		Expect(res.Failure).To(ContainSubstring("received header api-key="))
+		Expect(res.Failure).To(ContainSubstring("<key:client1>"), "the echoed key must appear redacted")
+	})
+})
+
+// disableAPIKeyAuth rewrites every TrafficPolicy to `disable: {}`: a data
+// plane that lets everything through.
+func disableAPIKeyAuth(obj k8s.Object) {
+	u, ok := obj.(*unstructured.Unstructured)
+	if !ok || u.GetKind() != harness.TrafficPolicyKind.Kind {
+		return
+	}
+	Expect(unstructured.SetNestedMap(u.Object, map[string]any{"disable": map[string]any{}}, "spec", "apiKeyAuth")).To(Succeed())
+}
+
+// specLabels are a scenario's features and its level, for --label-filter.
+func specLabels(s harness.Scenario) []string {
+	level := "core"
+	if features.APIKeyAuthProfile.IsExtended(s.Features) {
+		level = "extended"
+	}
+	out := []string{level}
+	for _, f := range s.Features {
+		out = append(out, string(f))
+	}
+	return out
+}
+
+func progressf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, format+"\n", args...)
+}
