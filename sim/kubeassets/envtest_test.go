@@ -16,24 +16,14 @@ import (
 // envtest starts etcd and kube-apiserver, which answer a namespace list.
 // Without binaries it fails with the advice to run `make tools`.
 func TestEnvtestStarts(t *testing.T) {
-	paths := map[string]string{}
-	for _, name := range []string{"etcd", "kube-apiserver", "kubectl"} {
-		path, err := kubeassets.Binary(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		paths[name] = path
+	cp, err := kubeassets.ControlPlane()
+	if err != nil {
+		t.Fatal(err)
 	}
-	// Explicit paths: envtest would otherwise prefer $KUBEBUILDER_ASSETS even
-	// when it lacks a binary that bin/k8s holds.
-	env := &envtest.Environment{ControlPlane: envtest.ControlPlane{
-		APIServer:   &envtest.APIServer{Path: paths["kube-apiserver"]},
-		Etcd:        &envtest.Etcd{Path: paths["etcd"]},
-		KubectlPath: paths["kubectl"],
-	}}
+	env := &envtest.Environment{ControlPlane: cp}
 	cfg, err := env.Start()
 	if err != nil {
-		t.Fatalf("starting envtest with %v: %v", paths, err)
+		t.Fatalf("starting envtest with %s: %v", cp.APIServer.Path, err)
 	}
 	t.Cleanup(func() {
 		if err := env.Stop(); err != nil {

@@ -79,7 +79,7 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	if err != nil {
 		return nil, err
 	}
-	assets, err := kubeassets.Dir()
+	controlPlane, err := kubeassets.ControlPlane()
 	if err != nil {
 		return nil, err
 	}
@@ -97,9 +97,9 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 
 	// controller-runtime logs through logr; route it to the same handler.
 	ctrl.SetLogger(logr.FromSlogHandler(log.Handler()))
-	e.testEnv = &envtest.Environment{BinaryAssetsDirectory: assets, CRDs: crds}
+	e.testEnv = &envtest.Environment{ControlPlane: controlPlane, CRDs: crds}
 	if e.restConfig, err = e.testEnv.Start(); err != nil {
-		return nil, fmt.Errorf("starting etcd and kube-apiserver from %s: %w", assets, err)
+		return nil, fmt.Errorf("starting etcd and kube-apiserver (%s): %w", controlPlane.APIServer.Path, err)
 	}
 	if err := e.writeKubeconfig(); err != nil {
 		return nil, err

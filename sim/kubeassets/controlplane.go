@@ -1,0 +1,22 @@
+package kubeassets
+
+import "sigs.k8s.io/controller-runtime/pkg/envtest"
+
+// ControlPlane is an envtest control plane running the located binaries.
+// The paths are explicit because envtest itself prefers $KUBEBUILDER_ASSETS
+// even when it lacks a binary that bin/k8s holds.
+func ControlPlane() (envtest.ControlPlane, error) {
+	paths := map[string]string{}
+	for _, name := range []string{"etcd", "kube-apiserver", "kubectl"} {
+		path, err := Binary(name)
+		if err != nil {
+			return envtest.ControlPlane{}, err
+		}
+		paths[name] = path
+	}
+	return envtest.ControlPlane{
+		APIServer:   &envtest.APIServer{Path: paths["kube-apiserver"]},
+		Etcd:        &envtest.Etcd{Path: paths["etcd"]},
+		KubectlPath: paths["kubectl"],
+	}, nil
+}
