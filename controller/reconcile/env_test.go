@@ -38,6 +38,8 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	// envtest and clients log through controller-runtime's global logger.
+	ctrl.SetLogger(logr.FromSlogHandler(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	code := m.Run()
 	if env != nil {
 		if err := env.Stop(); err != nil {

@@ -23,7 +23,12 @@ const (
 	// DefaultGatewayClassName is the class the seed's manifests use.
 	DefaultGatewayClassName = "kgateway"
 	// DefaultDebounce is how long the first event of a burst waits for the
-	// rest before a translation starts (see BenchmarkApplyBurst).
+	// rest before a translation starts. Measured here (2 cores, envtest;
+	// BenchmarkBurstToSnapshot, BenchmarkSecretUpdateToSnapshot): 20
+	// Secrets created back to back cost 7-14 translations without a
+	// debounce, 3.5-6.6 at 10ms, 1.3-1.5 at 50ms, 1.05 at 100ms, for about
+	// the same burst-to-snapshot time; a single Secret update reaches the
+	// data plane in 5-8ms without, about 60ms with 50ms.
 	DefaultDebounce = 50 * time.Millisecond
 )
 
