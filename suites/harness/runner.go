@@ -3,7 +3,6 @@ package harness
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -52,6 +51,9 @@ type Result struct {
 	Failure     string
 	Duration    time.Duration
 	Consistency []ConsistencySample
+	// Redactor knows the run's keys, so callers can check output the
+	// runner did not produce (e.g. logs captured during the run).
+	Redactor *Redactor
 }
 
 // ConsistencySample is how long the implementation took, after a change,
@@ -70,6 +72,8 @@ func (r *Runner) Run(ctx context.Context, s Scenario) Result {
 	res := Result{ShortName: s.ShortName}
 	if err == nil {
 		err = x.run(ctx)
+		err = errors.Join(err, x.sweepLeaks(context.WithoutCancel(ctx), err != nil))
+		res.Redactor = x.redactor
 		if r.Cleanup {
 			err = errors.Join(err, x.cleanup(ctx))
 		}
@@ -344,15 +348,6 @@ func (x *execution) consistent(firstMatch time.Time) {
 	latency := max(firstMatch.Sub(x.mutatedAt), 0)
 	x.samples = append(x.samples, ConsistencySample{Mutation: x.lastMutation, Latency: latency})
 	x.lastMutation = ""
-}
-
-// leakInStatus returns the redacted status of u if it holds an API key.
-func (x *execution) leakInStatus(u *unstructured.Unstructured) string {
-	raw, err := json.Marshal(u.Object["status"])
-	if err != nil || !x.redactor.Leaks(string(raw)) {
-		return ""
-	}
-	return x.redactor.Redact(string(raw))
 }
 
 // cleanup deletes what the scenario applied, newest first, then its

@@ -234,7 +234,7 @@ func (s conditionStep) run(ctx context.Context, x *execution) error {
 			diffs = []string{err.Error()}
 			return false
 		}
-		if l := x.leakInStatus(u); l != "" {
+		if l := x.leakIn(*u); l != "" {
 			leak = l
 			return true
 		}
