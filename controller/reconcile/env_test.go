@@ -54,13 +54,13 @@ func TestMain(m *testing.M) {
 func apiServer(t testing.TB) *rest.Config {
 	t.Helper()
 	envOnce.Do(func() {
-		dir, err := kubeassets.Dir()
+		cp, err := kubeassets.ControlPlane()
 		if err != nil {
 			envErr = err
 			return
 		}
 		env = &envtest.Environment{
-			BinaryAssetsDirectory: dir,
+			ControlPlane:          cp,
 			CRDDirectoryPaths:     []string{filepath.Join("..", "..", "fixtures", "crds")},
 			ErrorIfCRDPathMissing: true,
 		}
