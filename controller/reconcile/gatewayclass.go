@@ -22,6 +22,7 @@ func (r *reconciler) ensureGatewayClass(ctx context.Context) error {
 			r.log.Error("ensuring the GatewayClass exists; retrying", "gatewayclass", r.opts.GatewayClassName, "error", err)
 			return false, nil
 		}
+		r.classChecked.Store(true)
 		return true, nil
 	})
 }

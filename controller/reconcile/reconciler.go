@@ -28,8 +28,9 @@ type reconciler struct {
 	xds       Publisher
 	opts      Options
 	log       *slog.Logger
-	// published is set once a translation has reached the xDS server.
-	published atomic.Bool
+	// published is set once a translation has reached the xDS server, and
+	// classChecked once the GatewayClass has been ensured: ready needs both.
+	published, classChecked atomic.Bool
 }
 
 // Reconcile runs one global translation: cache -> translate -> publish ->

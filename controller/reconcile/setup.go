@@ -31,7 +31,7 @@ type trigger struct{}
 
 // SetupWithManager registers the controller, a start-up step that ensures
 // the GatewayClass exists, a liveness check, and a readiness check that
-// passes once the first translation has been published. The manager's scheme must include
+// passes once that step is done and a translation has been published. The manager's scheme must include
 // AddToScheme's types, and the API server must serve their CRDs.
 func SetupWithManager(mgr manager.Manager, xds Publisher, opts Options) error {
 	if err := opts.Validate(); err != nil {
@@ -143,7 +143,10 @@ func (r *reconciler) enqueue() handler.TypedEventHandler[client.Object, trigger]
 }
 
 func (r *reconciler) readyz(*http.Request) error {
-	if !r.published.Load() {
+	switch {
+	case !r.classChecked.Load():
+		return fmt.Errorf("GatewayClass %s not checked yet", r.opts.GatewayClassName)
+	case !r.published.Load():
 		return errors.New("no translation published yet")
 	}
 	return nil
