@@ -504,8 +504,9 @@ func assertKeyNowhere(t *testing.T, c client.Client, cut *controllerUnderTest, a
 func TestEnsureGatewayClass(t *testing.T) {
 	c := directClient(t)
 	ctx := context.Background()
+	absent, foreign := newApp("absent").ns, newApp("foreign").ns // unique names
 	create(t, c, &gwv1.GatewayClass{
-		ObjectMeta: metav1.ObjectMeta{Name: "foreign"},
+		ObjectMeta: metav1.ObjectMeta{Name: foreign},
 		Spec:       gwv1.GatewayClassSpec{ControllerName: otherController},
 	})
 	cases := []struct {
@@ -513,9 +514,9 @@ func TestEnsureGatewayClass(t *testing.T) {
 		controller gwv1.GatewayController
 		wantLog    string
 	}{
-		{"ensure-absent", DefaultControllerName, "created the GatewayClass"},
-		{"ensure-absent", DefaultControllerName, "the GatewayClass exists"},
-		{"foreign", otherController, "belongs to another controller"},
+		{absent, DefaultControllerName, "created the GatewayClass"},
+		{absent, DefaultControllerName, "the GatewayClass exists"},
+		{foreign, otherController, "belongs to another controller"},
 	}
 	for _, tc := range cases {
 		logs := &logBuffer{}
