@@ -31,8 +31,9 @@ type trigger struct{}
 
 // SetupWithManager registers the controller, a start-up step that ensures
 // the GatewayClass exists, a liveness check, and a readiness check that
-// passes once that step is done and a translation has been published. The manager's scheme must include
-// AddToScheme's types, and the API server must serve their CRDs.
+// passes once that step is done and a translation has been published. The
+// manager's scheme must include AddToScheme's types, and the API server
+// must serve their CRDs.
 func SetupWithManager(mgr manager.Manager, xds Publisher, opts Options) error {
 	if err := opts.Validate(); err != nil {
 		return err
@@ -50,7 +51,8 @@ func SetupWithManager(mgr manager.Manager, xds Publisher, opts Options) error {
 	}
 
 	// Gateway, HTTPRoute, TrafficPolicy and GatewayClass carry status we
-	// write: their status-only updates must not trigger us again.
+	// write: their status-only updates must not trigger us again (a status
+	// someone else edits is corrected at the next translation).
 	specOnly := builder.WithPredicates(predicate.GenerationChangedPredicate{})
 	b := builder.TypedControllerManagedBy[trigger](mgr).
 		Named("keyconform").
