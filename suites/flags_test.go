@@ -23,7 +23,7 @@ import (
 var (
 	flagTarget         = flag.String("target", targets.Sim, "where to run: sim (local environment), kind (a kind cluster with the project's controller and Envoy) or cluster (the current kubeconfig, any implementation)")
 	flagGatewayClass   = flag.String("gateway-class", targets.SimGatewayClass, "GatewayClass of the implementation under test")
-	flagSupported      = flag.String("supported-features", "", "comma-separated extended features the implementation supports")
+	flagSupported      = flag.String("supported-features", "", "comma-separated extended features the implementation supports (sim and kind run the project's own implementation, which supports them all: there the default is every feature)")
 	flagExempt         = flag.String("exempt-features", "", "comma-separated features to leave out")
 	flagAllFeatures    = flag.Bool("all-features", false, "claim every feature of the profile")
 	flagRunTest        = flag.String("run-test", "", "run only this scenario (by short name), whatever its features")
@@ -97,7 +97,7 @@ func loadOptions() (options, error) {
 			Kind: targets.KindConfig{ClusterName: *flagKindName, NodeImage: *flagKindImage, KeepCluster: *flagKindKeep,
 				DeployDir: deployDir, Images: splitList(*flagKindImages), ReadyTimeout: timeouts.GatewayReadyTimeout},
 		},
-		selection: harness.Selection{Profile: p, Supported: supported, Exempt: exempt, AllFeatures: *flagAllFeatures,
+		selection: harness.Selection{Profile: p, Supported: supported, Exempt: exempt, AllFeatures: *flagAllFeatures || ownImplementation(*flagTarget, *flagSupported),
 			RunTest: *flagRunTest, SkipTests: splitList(*flagSkipTests)},
 		timeouts:     timeouts,
 		cleanup:      *flagCleanup,
@@ -116,6 +116,12 @@ func loadOptions() (options, error) {
 		return options{}, fmt.Errorf("invalid flags:\n%w", err)
 	}
 	return o, nil
+}
+
+// ownImplementation says the target runs the project's controller, which
+// supports the whole profile, and no features were claimed explicitly.
+func ownImplementation(target, supported string) bool {
+	return (target == targets.Sim || target == targets.Kind) && supported == ""
 }
 
 func prefixErr(what string, err error) error {
