@@ -108,7 +108,10 @@ func (s *Server) Publish(ctx context.Context, proxies []translate.Proxy) error {
 			return fmt.Errorf("setting the snapshot of node %s: %w", b.node, err)
 		}
 		next := &nodeState{versions: b.vers, keys: b.keys}
-		if st != nil {
+		switch {
+		case st != nil && st.gone:
+			next.prevKeys = st.prevKeys
+		case st != nil:
 			next.prevKeys = st.keys
 		}
 		s.published[b.node] = next
