@@ -32,6 +32,12 @@ var _ = ReportAfterSuite("reports", func(r Report) {
 	if err := reporters.GenerateJUnitReport(r, opts.junitOutput); err != nil {
 		fmt.Fprintln(os.Stderr, "[suite] JUnit report:", err)
 	}
+	if failed := setupFailure(r); failed != "" {
+		// Every scenario was skipped because the run never started: a
+		// conformance report would read "partial" when nothing was tested.
+		fmt.Fprintf(os.Stderr, "[suite] no conformance report: %s failed (see %s)\n", failed, opts.junitOutput)
+		return
+	}
 	report := harness.BuildReport(opts.report, scenarioStates(r))
 	if err := harness.WriteReport(opts.reportOutput, report); err != nil {
 		fmt.Fprintln(os.Stderr, "[suite]", err)
@@ -56,6 +62,19 @@ var _ = ReportAfterSuite("reports", func(r Report) {
 	}
 	fmt.Fprint(os.Stderr, b.String())
 })
+
+// setupFailure names the suite-level setup node that failed, if one did.
+func setupFailure(r Report) string {
+	for _, spec := range r.SpecReports {
+		switch spec.LeafNodeType {
+		case types.NodeTypeBeforeSuite, types.NodeTypeSynchronizedBeforeSuite:
+			if spec.State.Is(types.SpecStateFailureStates) {
+				return spec.LeafNodeType.String()
+			}
+		}
+	}
+	return ""
+}
 
 // scenarioStates maps Ginkgo's spec states to the report's.
 func scenarioStates(r Report) []harness.ScenarioState {

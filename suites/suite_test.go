@@ -44,9 +44,10 @@ var (
 
 var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 	o, err := loadOptions()
-	Expect(err).NotTo(HaveOccurred())
+	must(err)
+	opts = o // so the reports are written even if the target fails to start
 	for _, s := range scenarios.Catalog.All() {
-		Expect(harness.Lint(s, scenarios.Manifests, features.APIKeyAuthProfile)).To(Succeed())
+		must(harness.Lint(s, scenarios.Manifests, features.APIKeyAuthProfile))
 	}
 	// klog (client-go, and controller-runtime as e2e-framework sets it up)
 	// goes where spec output goes: shown on failure, not in the way.
@@ -55,22 +56,22 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 	o.target.Logger = slog.New(slog.NewTextHandler(GinkgoWriter, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	start := time.Now()
 	started, err = targets.Start(ctx, o.target)
-	Expect(err).NotTo(HaveOccurred())
-	Expect(harness.AwaitGatewayClass(ctx, started, o.timeouts)).To(Succeed())
+	must(err)
+	must(harness.AwaitGatewayClass(ctx, started, o.timeouts))
 	progressf("[suite] target %s ready in %.2fs", o.target.Target, time.Since(start).Seconds())
 	h, err := started.Handle().Encode()
-	Expect(err).NotTo(HaveOccurred())
+	must(err)
 	return h
 }, func(ctx SpecContext, handle []byte) {
 	var err error
 	opts, err = loadOptions()
-	Expect(err).NotTo(HaveOccurred())
+	must(err)
 	var env harness.Environment = started
 	if started == nil {
 		h, err := targets.DecodeHandle(handle)
-		Expect(err).NotTo(HaveOccurred())
+		must(err)
 		attached, err = targets.Attach(h)
-		Expect(err).NotTo(HaveOccurred())
+		must(err)
 		env = attached
 	}
 	runner = &harness.Runner{Env: env, Manifests: scenarios.Manifests, Timeouts: opts.timeouts,
@@ -79,7 +80,7 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 
 var _ = SynchronizedAfterSuite(func() {
 	if attached != nil {
-		Expect(attached.Close()).To(Succeed())
+		must(attached.Close())
 	}
 }, func(ctx SpecContext) {
 	if started == nil {
@@ -89,7 +90,7 @@ var _ = SynchronizedAfterSuite(func() {
 	// count the run as failed so a kind cluster's logs are kept.
 	suiteConfig, _ := GinkgoConfiguration()
 	failed := procFailed.Load() || suiteConfig.ParallelTotal > 1
-	Expect(started.Stop(ctx, failed)).To(Succeed())
+	must(started.Stop(ctx, failed))
 })
 
 // consistencyEntry names the report entry holding a scenario's times to
@@ -149,6 +150,15 @@ func disableAPIKeyAuth(obj k8s.Object) {
 		return
 	}
 	Expect(unstructured.SetNestedMap(u.Object, map[string]any{"disable": map[string]any{}}, "spec", "apiKeyAuth")).To(Succeed())
+}
+
+// must fails the current node with err's message as is: these errors are
+// written for users (what is wrong, what to do), not for Gomega's dump.
+func must(err error) {
+	GinkgoHelper()
+	if err != nil {
+		Fail(err.Error())
+	}
 }
 
 // specLabels are a scenario's features and its level, for --label-filter.

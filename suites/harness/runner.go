@@ -67,7 +67,11 @@ type ConsistencySample struct {
 // Run runs s and cleans up after it.
 func (r *Runner) Run(ctx context.Context, s Scenario) Result {
 	start := time.Now()
-	fmt.Fprintf(r.Progress, "[scenario] %s started\n", s.ShortName)
+	progress := r.Progress
+	if progress == nil {
+		progress = io.Discard
+	}
+	fmt.Fprintf(progress, "[scenario] %s started\n", s.ShortName)
 	x, err := r.newExecution(s)
 	res := Result{ShortName: s.ShortName}
 	if err == nil {
@@ -89,7 +93,7 @@ func (r *Runner) Run(ctx context.Context, s Scenario) Result {
 			res.Failure = x.redactor.Redact(res.Failure)
 		}
 	}
-	fmt.Fprintf(r.Progress, "[scenario] %s %s in %.2fs\n", s.ShortName, verdict, res.Duration.Seconds())
+	fmt.Fprintf(progress, "[scenario] %s %s in %.2fs\n", s.ShortName, verdict, res.Duration.Seconds())
 	return res
 }
 
