@@ -55,8 +55,9 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 	klog.LogToStderr(false)
 	o.target.Logger = slog.New(slog.NewTextHandler(GinkgoWriter, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	start := time.Now()
-	started, err = targets.Start(ctx, o.target)
+	st, err := targets.Start(ctx, o.target)
 	must(err)
+	started = st
 	must(harness.AwaitGatewayClass(ctx, started, o.timeouts))
 	progressf("[suite] target %s ready in %.2fs", o.target.Target, time.Since(start).Seconds())
 	h, err := started.Handle().Encode()

@@ -44,17 +44,30 @@ func startCluster(_ context.Context, cfg Config) (Started, error) {
 	if path == "" {
 		path = conf.ResolveKubeConfigFile()
 	}
-	return newClusterEnv(Handle{Target: Cluster, Kubeconfig: path, GatewayClass: cfg.GatewayClass, GatewayAddress: cfg.GatewayAddress})
+	env, err := newClusterEnv(Handle{Target: Cluster, Kubeconfig: path, GatewayClass: cfg.GatewayClass, GatewayAddress: cfg.GatewayAddress})
+	if err != nil {
+		return nil, err
+	}
+	return env, nil
 }
 
 func attachCluster(h Handle) (Attached, error) {
-	return newClusterEnv(h)
+	env, err := newClusterEnv(h)
+	if err != nil {
+		return nil, err
+	}
+	return env, nil
 }
 
+// newClusterEnv connects through the kubeconfig of h; without one it tries
+// the in-cluster configuration (the suite running in a pod).
 func newClusterEnv(h Handle) (*clusterEnv, error) {
 	cfg, err := clientcmd.BuildConfigFromFlags("", h.Kubeconfig)
-	if err != nil {
-		return nil, fmt.Errorf("reading kubeconfig %q: %w (set --kubeconfig or KUBECONFIG)", h.Kubeconfig, err)
+	switch {
+	case err != nil && h.Kubeconfig == "":
+		return nil, fmt.Errorf("no kubeconfig: pass --kubeconfig, set KUBECONFIG or create ~/.kube/config (%w)", err)
+	case err != nil:
+		return nil, fmt.Errorf("reading kubeconfig %s: %w", h.Kubeconfig, err)
 	}
 	scheme, err := clusterScheme()
 	if err != nil {
