@@ -32,6 +32,7 @@ import (
 	"github.com/keyconform/keyconform/controller/api/v1alpha1"
 	"github.com/keyconform/keyconform/controller/xds"
 	"github.com/keyconform/keyconform/controller/xds/xdstest"
+	"github.com/keyconform/keyconform/internal/logcapture"
 )
 
 const (
@@ -519,7 +520,7 @@ func TestEnsureGatewayClass(t *testing.T) {
 		{foreign, otherController, "belongs to another controller"},
 	}
 	for _, tc := range cases {
-		logs := &logBuffer{}
+		logs := &logcapture.Buffer{}
 		opts := Options{GatewayClassName: tc.class, Logger: slogTo(logs)}.withDefaults()
 		if err := ensureGatewayClass(ctx, c, c, opts); err != nil {
 			t.Fatalf("%s: %v", tc.class, err)

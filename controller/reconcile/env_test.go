@@ -1,7 +1,6 @@
 package reconcile
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -25,6 +24,7 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/keyconform/keyconform/controller/xds"
+	"github.com/keyconform/keyconform/internal/logcapture"
 	"github.com/keyconform/keyconform/sim/kubeassets"
 )
 
@@ -91,24 +91,6 @@ func directClient(t testing.TB) client.Client {
 	return c
 }
 
-// logBuffer collects log lines from concurrent goroutines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func slogTo(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
@@ -118,7 +100,7 @@ func slogTo(w io.Writer) *slog.Logger {
 type controllerUnderTest struct {
 	xdsAddress    string
 	healthAddress string
-	logs          *logBuffer
+	logs          *logcapture.Buffer
 }
 
 // gatewayAddress is what the test's AddressSource reports for every Gateway.
@@ -127,7 +109,7 @@ const gatewayAddress = "127.0.0.1"
 func startController(t testing.TB, debounce time.Duration) *controllerUnderTest {
 	t.Helper()
 	cfg := apiServer(t)
-	logs := &logBuffer{}
+	logs := &logcapture.Buffer{}
 	logger := slogTo(logs)
 	health := freeLoopbackPort(t)
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{

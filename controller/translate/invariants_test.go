@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
@@ -16,6 +15,8 @@ import (
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/keyconform/keyconform/internal/logcapture"
 )
 
 // TestNoKeyOutsideXDS: statuses are read by anyone who can list objects;
@@ -254,9 +255,9 @@ func shuffle[T any](r *rand.Rand, s []T) {
 }
 
 // captureLogs routes the default slog logger to a buffer for the test.
-func captureLogs(t *testing.T) *lockedBuffer {
+func captureLogs(t *testing.T) *logcapture.Buffer {
 	t.Helper()
-	buf := &lockedBuffer{}
+	buf := &logcapture.Buffer{}
 	prev := slog.Default()
 	slog.SetDefault(slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	t.Cleanup(func() { slog.SetDefault(prev) })
@@ -265,21 +266,4 @@ func captureLogs(t *testing.T) *lockedBuffer {
 		t.Fatal("log capture does not work")
 	}
 	return buf
-}
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -1,14 +1,12 @@
 package xds
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"maps"
 	"net"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,6 +24,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/keyconform/keyconform/controller/translate"
+	"github.com/keyconform/keyconform/internal/logcapture"
 )
 
 const apiKeyAuthFilter = "envoy.filters.http.api_key_auth"
@@ -153,28 +152,10 @@ func mustAny(t testing.TB, m proto.Message) *anypb.Any {
 	return a
 }
 
-// logBuffer collects JSON log lines from concurrent goroutines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // startServer runs a Server on a loopback port until the test ends.
-func startServer(t *testing.T) (*Server, string, *logBuffer) {
+func startServer(t *testing.T) (*Server, string, *logcapture.Buffer) {
 	t.Helper()
-	logs := &logBuffer{}
+	logs := &logcapture.Buffer{}
 	s := NewServer(slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -9,33 +9,15 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/keyconform/keyconform/controller/xds/xdstest"
+	"github.com/keyconform/keyconform/internal/logcapture"
 	"github.com/keyconform/keyconform/sim/kubeassets"
 )
-
-// syncBuffer is the command's stderr, written by its goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 func loopbackAddress(t *testing.T) string {
 	t.Helper()
@@ -75,7 +57,7 @@ func TestRunServesUntilInterrupted(t *testing.T) {
 	xdsAddr, health, metrics := loopbackAddress(t), loopbackAddress(t), loopbackAddress(t)
 	ctx, interrupt := context.WithCancel(context.Background())
 	defer interrupt()
-	var stderr syncBuffer
+	var stderr logcapture.Buffer
 	exit := make(chan int, 1)
 	go func() {
 		exit <- run(ctx, []string{
