@@ -1,0 +1,101 @@
+package v1alpha1_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/keyconform/keyconform/fixtures"
+	"github.com/keyconform/keyconform/sim/kubeassets"
+)
+
+// TestCRDValidation applies TrafficPolicies to a real kube-apiserver with
+// the generated CRD installed: the schema and CEL rules must reject what
+// SEMANTICS.md says is invalid, with a message a user can act on, and accept
+// every shape the seed document uses.
+func TestCRDValidation(t *testing.T) {
+	c := apiServer(t)
+	const target = `
+  targetRefs:
+  - group: gateway.networking.k8s.io
+    kind: Gateway
+    name: http`
+	sources := func(n int) string {
+		var b strings.Builder
+		b.WriteString("\n    keySources:")
+		for range n {
+			b.WriteString("\n    - header: x-key")
+		}
+		return b.String()
+	}
+	tests := []struct {
+		name    string
+		spec    string
+		wantErr string // empty: accepted
+	}{
+		{name: "secretRef", spec: target + "\n  apiKeyAuth:\n    secretRef:\n      name: apikey"},
+		{name: "secretSelector", spec: target + "\n  apiKeyAuth:\n    secretSelector:\n      matchLabels:\n        app: httpbin"},
+		{name: "disable", spec: target + "\n  apiKeyAuth:\n    disable: {}"},
+		{name: "all options", spec: target + "\n  apiKeyAuth:\n    secretRef:\n      name: apikey\n    keySources:\n    - header: X-API-KEY\n    - query: api_key\n    - cookie: auth_token\n    clientIdHeader: x-client-id\n    forwardCredential: true"},
+		{name: "16 key sources", spec: target + "\n  apiKeyAuth:\n    secretRef:\n      name: apikey" + sources(16)},
+		{name: "17 key sources", spec: target + "\n  apiKeyAuth:\n    secretRef:\n      name: apikey" + sources(17), wantErr: "must have at most 16 items"},
+		{name: "secretRef and disable", spec: target + "\n  apiKeyAuth:\n    secretRef:\n      name: apikey\n    disable: {}", wantErr: "exactly one of secretRef, secretSelector or disable"},
+		{name: "secretRef and secretSelector", spec: target + "\n  apiKeyAuth:\n    secretRef:\n      name: apikey\n    secretSelector:\n      matchLabels:\n        app: x", wantErr: "exactly one of secretRef, secretSelector or disable"},
+		{name: "none of them", spec: target + "\n  apiKeyAuth:\n    forwardCredential: true", wantErr: "exactly one of secretRef, secretSelector or disable"},
+		{name: "empty key source", spec: target + "\n  apiKeyAuth:\n    secretRef:\n      name: apikey\n    keySources:\n    - {}", wantErr: "at least one of header, query or cookie"},
+		{name: "empty header name", spec: target + "\n  apiKeyAuth:\n    secretRef:\n      name: apikey\n    keySources:\n    - header: \"\"", wantErr: "should be at least 1 chars long"},
+		{name: "header name too long", spec: target + "\n  apiKeyAuth:\n    secretRef:\n      name: apikey\n    keySources:\n    - header: " + strings.Repeat("h", 257), wantErr: "may not be more than 256"},
+		{name: "empty selector", spec: target + "\n  apiKeyAuth:\n    secretSelector:\n      matchLabels: {}", wantErr: "should have at least 1 properties"},
+		{name: "target of another kind", spec: "\n  targetRefs:\n  - group: \"\"\n    kind: Service\n    name: httpbin\n  apiKeyAuth:\n    disable: {}", wantErr: "only reference Gateway or HTTPRoute"},
+		{name: "no target", spec: "\n  targetRefs: []\n  apiKeyAuth:\n    disable: {}", wantErr: "should have at least 1 items"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			objs, err := fixtures.Decode(tt.name, []byte("apiVersion: gateway.kgateway.dev/v1alpha1\nkind: TrafficPolicy\nmetadata:\n  name: p"+string(rune('a'+i))+"\n  namespace: default\nspec:"+tt.spec+"\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = c.Create(context.Background(), objs[0], client.DryRunAll)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("rejected: %v", err)
+			case tt.wantErr != "" && err == nil:
+				t.Fatalf("accepted, want rejection mentioning %q", tt.wantErr)
+			case tt.wantErr != "" && !strings.Contains(err.Error(), tt.wantErr):
+				t.Fatalf("rejected with %v, want it to mention %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func apiServer(t *testing.T) client.Client {
+	t.Helper()
+	cp, err := kubeassets.ControlPlane()
+	if err != nil {
+		t.Fatal(err)
+	}
+	crds, err := fixtures.CRDs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := &envtest.Environment{ControlPlane: cp, CRDs: crds}
+	cfg, err := env.Start()
+	if err != nil {
+		t.Fatalf("starting kube-apiserver: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := env.Stop(); err != nil {
+			t.Errorf("stopping kube-apiserver: %v", err)
+		}
+	})
+	c, err := client.New(cfg, client.Options{Scheme: runtime.NewScheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
