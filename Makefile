@@ -35,5 +35,23 @@ vet: ## go vet.
 	$(GO) vet ./...
 
 .PHONY: test
-test: vet tools ## Everything that runs here: unit, golden, sim e2e.
-	$(GO) test ./...
+test: vet tools ## Everything that runs here: unit, golden, envtest, then the suites on the sim.
+	$(GO) test $$($(GO) list ./... | grep -v '/suites$$')
+	$(MAKE) --no-print-directory e2e-sim
+
+# Conformance suites (see suites/README.md). Reports land in $(ARTIFACTS).
+GINKGO ?= $(GO) tool ginkgo
+E2E_PROCS ?= 4
+E2E_ARGS ?=
+GATEWAY_CLASS ?= kgateway
+SUPPORTED_FEATURES ?=
+
+.PHONY: e2e-sim
+e2e-sim: tools ## The suites on the local environment (sim target).
+	ARTIFACTS=$(abspath $(ARTIFACTS)) $(GINKGO) $(if $(CI),--no-color) -p --procs=$(E2E_PROCS) --timeout=20m ./suites -- \
+		--target=sim --poll-interval=20ms $(E2E_ARGS)
+
+.PHONY: e2e-cluster
+e2e-cluster: ## The suites on the current kubeconfig's cluster, any implementation (GATEWAY_CLASS, SUPPORTED_FEATURES).
+	ARTIFACTS=$(abspath $(ARTIFACTS)) $(GINKGO) $(if $(CI),--no-color) -p --procs=$(E2E_PROCS) --timeout=60m ./suites -- \
+		--target=cluster --gateway-class=$(GATEWAY_CLASS) --supported-features=$(SUPPORTED_FEATURES) $(E2E_ARGS)
