@@ -1,0 +1,101 @@
+package provision
+
+import (
+	"bytes"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/keyconform/keyconform/controller/reconcile"
+	"github.com/keyconform/keyconform/sim/kubeassets"
+)
+
+// One kube-apiserver and etcd (with fixtures/crds installed) serve the
+// package's tests; they start on first use, so the pure tests run without.
+var (
+	envOnce   sync.Once
+	env       *envtest.Environment
+	envConfig *rest.Config
+	envErr    error
+)
+
+func TestMain(m *testing.M) {
+	ctrl.SetLogger(logr.FromSlogHandler(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	code := m.Run()
+	if env != nil {
+		if err := env.Stop(); err != nil {
+			fmt.Fprintf(os.Stderr, "stopping envtest: %v\n", err)
+		}
+	}
+	os.Exit(code)
+}
+
+// apiServer returns the shared API server's config, failing (never
+// skipping) the test when the binaries are missing.
+func apiServer(t testing.TB) *rest.Config {
+	t.Helper()
+	envOnce.Do(func() {
+		cp, err := kubeassets.ControlPlane()
+		if err != nil {
+			envErr = err
+			return
+		}
+		env = &envtest.Environment{
+			ControlPlane:          cp,
+			CRDDirectoryPaths:     []string{filepath.Join("..", "..", "fixtures", "crds")},
+			ErrorIfCRDPathMissing: true,
+		}
+		envConfig, envErr = env.Start()
+	})
+	if envErr != nil {
+		t.Fatalf("starting kube-apiserver and etcd (envtest): %v", envErr)
+	}
+	return envConfig
+}
+
+func testScheme(t testing.TB) *runtime.Scheme {
+	t.Helper()
+	s := runtime.NewScheme()
+	if err := reconcile.AddToScheme(s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// directClient talks to the API server without a cache, as kubectl does.
+func directClient(t testing.TB) client.Client {
+	t.Helper()
+	c, err := client.New(apiServer(t), client.Options{Scheme: testScheme(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// logBuffer collects log lines from concurrent goroutines.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
