@@ -10,10 +10,12 @@ import (
 	"strconv"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"github.com/keyconform/keyconform/controller/provision"
 	"github.com/keyconform/keyconform/controller/reconcile"
 )
 
@@ -27,13 +29,24 @@ type config struct {
 	healthAddress  string
 	gatewayAddrs   gatewayAddresses
 	logLevel       slog.Level
+	// provision says who runs the Gateways' data planes: provisionNone
+	// (someone else, e.g. the local environment) or provisionEnvoy (this
+	// controller, as Envoy Deployments configured by envoy).
+	provision string
+	envoy     provision.Config
 }
+
+// Values of -provision.
+const (
+	provisionNone  = "none"
+	provisionEnvoy = "envoy"
+)
 
 // parseFlags parses and validates args. Every problem found is reported,
 // not only the first. flag.ErrHelp means -h was asked for.
 func parseFlags(args []string, out io.Writer) (config, error) {
-	cfg := config{gatewayAddrs: gatewayAddresses{}}
-	var controllerName, logLevel string
+	cfg := config{gatewayAddrs: gatewayAddresses{}, envoy: provision.DefaultConfig()}
+	var controllerName, logLevel, serviceType string
 	fs := flag.NewFlagSet("keyconform-controller", flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.Usage = func() {
@@ -50,6 +63,10 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.StringVar(&cfg.healthAddress, "health-address", "127.0.0.1:18081", `host:port of the /healthz and /readyz endpoints; "0" disables them`)
 	fs.Var(cfg.gatewayAddrs, "gateway-address", "NAMESPACE/NAME=ADDRESS: an IP or hostname reported in that Gateway's status (repeatable)")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&cfg.provision, "provision", provisionNone, `who runs each Gateway's data plane: "none" (someone else: the local environment, or your own) or "envoy" (this controller creates an Envoy Deployment, Service, ConfigMap and ServiceAccount named after each Gateway, and reports the Service's address in the Gateway's status)`)
+	fs.StringVar(&cfg.envoy.EnvoyImage, "envoy-image", provision.DefaultEnvoyImage, "with -provision=envoy: the Envoy image, pinned by tag or digest (Envoy 1.35 or later)")
+	fs.StringVar(&cfg.envoy.XDSAddress, "envoy-xds-address", provision.DefaultXDSAddress, "with -provision=envoy: host:port at which Envoy pods reach this controller's xDS server (its Service)")
+	fs.StringVar(&serviceType, "envoy-service-type", string(provision.DefaultServiceType), "with -provision=envoy: type of each Gateway's Service: LoadBalancer, ClusterIP or NodePort")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -70,10 +87,38 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	if err := cfg.logLevel.UnmarshalText([]byte(logLevel)); err != nil {
 		errs = append(errs, fmt.Errorf("-log-level %q: want debug, info, warn or error", logLevel))
 	}
+	cfg.envoy.ServiceType = corev1.ServiceType(serviceType)
+	errs = append(errs, checkProvision(fs, cfg))
 	if err := errors.Join(errs...); err != nil {
 		return config{}, err
 	}
 	return cfg, nil
+}
+
+// checkProvision checks -provision and the flags that only it uses.
+func checkProvision(fs *flag.FlagSet, cfg config) error {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	switch cfg.provision {
+	case provisionEnvoy:
+		if len(cfg.gatewayAddrs) > 0 {
+			return errors.New("-gateway-address and -provision=envoy both set Gateway status addresses: drop -gateway-address, the provisioned Services supply them")
+		}
+		if err := cfg.envoy.Validate(); err != nil {
+			return fmt.Errorf("-provision=envoy: %w", err)
+		}
+	case provisionNone:
+		var errs []error
+		for _, name := range []string{"envoy-image", "envoy-xds-address", "envoy-service-type"} {
+			if set[name] {
+				errs = append(errs, fmt.Errorf("-%s has no effect without -provision=envoy", name))
+			}
+		}
+		return errors.Join(errs...)
+	default:
+		return fmt.Errorf("-provision %q: want %q or %q", cfg.provision, provisionNone, provisionEnvoy)
+	}
+	return nil
 }
 
 // checkListenAddress accepts host:port with a port in 0..65535 (0: any

@@ -23,6 +23,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	"github.com/keyconform/keyconform/controller/provision"
 	"github.com/keyconform/keyconform/controller/reconcile"
 	"github.com/keyconform/keyconform/controller/xds"
 )
@@ -69,19 +70,34 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 	if err := reconcile.AddToScheme(scheme); err != nil {
 		return fmt.Errorf("building the scheme: %w", err)
 	}
-	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
+	opts := ctrl.Options{
 		Scheme:                 scheme,
 		Metrics:                metricsserver.Options{BindAddress: cfg.metricsAddress},
 		HealthProbeBindAddress: cfg.healthAddress,
-	})
+	}
+	if cfg.provision == provisionEnvoy {
+		opts.Cache.ByObject = provision.CacheByObject()
+	}
+	mgr, err := ctrl.NewManager(restConfig, opts)
 	if err != nil {
 		return fmt.Errorf("creating the controller manager: %w", err)
+	}
+	addresses := cfg.gatewayAddrs.source()
+	if cfg.provision == provisionEnvoy {
+		addresses = provision.Addresses(mgr.GetClient())
+		if err := provision.SetupWithManager(mgr, provision.Options{
+			Config:         cfg.envoy,
+			ControllerName: cfg.controllerName,
+			Logger:         logger.With("component", "provision"),
+		}); err != nil {
+			return err
+		}
 	}
 	server := xds.NewServer(logger.With("component", "xds"))
 	if err := reconcile.SetupWithManager(mgr, server, reconcile.Options{
 		ControllerName:   cfg.controllerName,
 		GatewayClassName: cfg.gatewayClass,
-		Addresses:        cfg.gatewayAddrs.source(),
+		Addresses:        addresses,
 		Logger:           logger.With("component", "reconcile"),
 	}); err != nil {
 		return err
@@ -92,7 +108,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 	}
 
 	logger.Info("keyconform-controller starting",
-		"controller", cfg.controllerName, "gatewayclass", cfg.gatewayClass,
+		"controller", cfg.controllerName, "gatewayclass", cfg.gatewayClass, "provision", cfg.provision,
 		"xds", lis.Addr().String(), "metrics", cfg.metricsAddress, "health", cfg.healthAddress)
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return server.Serve(ctx, lis) })

@@ -1,0 +1,371 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/keyconform/keyconform/controller/reconcile"
+	"github.com/keyconform/keyconform/fixtures"
+	"github.com/keyconform/keyconform/internal/logcapture"
+	"github.com/keyconform/keyconform/sim/kubeassets"
+)
+
+var fixturesDir = filepath.Join("..", "..", "..", "fixtures")
+
+// deployObjects decodes fixtures/deploy through its kustomization, after
+// checking the kustomization is nothing but the list of the folder's other
+// files (so applying them one by one, as the kind target does with a
+// rendered copy, installs the same).
+func deployObjects(t *testing.T) []*unstructured.Unstructured {
+	t.Helper()
+	dir := filepath.Join(fixturesDir, "deploy")
+	raw, err := os.ReadFile(filepath.Join(dir, "kustomization.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var k map[string]any
+	if err := yaml.Unmarshal(raw, &k); err != nil {
+		t.Fatal(err)
+	}
+	var resources []string
+	for key, v := range k {
+		switch key {
+		case "apiVersion", "kind":
+		case "resources":
+			for _, r := range v.([]any) {
+				resources = append(resources, r.(string))
+			}
+		default:
+			t.Errorf("kustomization.yaml has %q: it must only list the files, or applying them one by one would differ", key)
+		}
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plain []string
+	for _, f := range files {
+		if filepath.Base(f) != "kustomization.yaml" {
+			plain = append(plain, filepath.Base(f))
+		}
+	}
+	sort.Strings(resources)
+	if !slices.Equal(resources, plain) {
+		t.Fatalf("kustomization.yaml lists %v, the folder holds %v", resources, plain)
+	}
+	var out []*unstructured.Unstructured
+	for _, f := range resources {
+		objs, err := fixtures.File(os.DirFS(dir), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, objs...)
+	}
+	return out
+}
+
+// kubectl kustomize renders fixtures/deploy to the same objects as the
+// files read one by one.
+func TestDeployKustomizationRendersTheFiles(t *testing.T) {
+	kubectl, err := kubeassets.Binary("kubectl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command(kubectl, "kustomize", filepath.Join(fixturesDir, "deploy"))
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("kubectl kustomize: %v\n%s", err, stderr.String())
+	}
+	rendered, err := fixtures.Decode("kustomize output", stdout.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := func(u *unstructured.Unstructured) string {
+		return u.GetKind() + " " + u.GetNamespace() + "/" + u.GetName()
+	}
+	files := map[string]*unstructured.Unstructured{}
+	for _, o := range deployObjects(t) {
+		files[key(o)] = o
+	}
+	if len(rendered) != len(files) {
+		t.Errorf("kustomize renders %d objects, the files hold %d", len(rendered), len(files))
+	}
+	for _, r := range rendered {
+		f, ok := files[key(r)]
+		if !ok {
+			t.Errorf("kustomize renders %s, which no file holds", key(r))
+			continue
+		}
+		a, _ := yaml.Marshal(r.Object)
+		b, _ := yaml.Marshal(f.Object)
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s differs between kustomize and the file:\n%s\n---\n%s", key(r), a, b)
+		}
+	}
+}
+
+// controllerDeployment finds the controller's Deployment and Service in
+// the deploy manifests.
+func controllerObjects(t *testing.T, objs []*unstructured.Unstructured) (*appsv1.Deployment, *corev1.Service) {
+	t.Helper()
+	var d *appsv1.Deployment
+	var s *corev1.Service
+	for _, o := range objs {
+		switch o.GetKind() {
+		case "Deployment":
+			d = &appsv1.Deployment{}
+			if err := runtime.DefaultUnstructuredConverter.FromUnstructuredWithValidation(o.Object, d, true); err != nil {
+				t.Fatal(err)
+			}
+		case "Service":
+			s = &corev1.Service{}
+			if err := runtime.DefaultUnstructuredConverter.FromUnstructuredWithValidation(o.Object, s, true); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if d == nil || s == nil {
+		t.Fatal("fixtures/deploy lacks the controller's Deployment or Service")
+	}
+	return d, s
+}
+
+func namedPort(ports []corev1.ContainerPort, name string) int32 {
+	for _, p := range ports {
+		if p.Name == name {
+			return p.ContainerPort
+		}
+	}
+	return 0
+}
+
+func portOf(t *testing.T, addr string) int32 {
+	t.Helper()
+	_, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := strconv.Atoi(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int32(n)
+}
+
+// The controller's flags in the Deployment are valid and agree with its
+// ports, probes and Service, and the Envoy it provisions dials that Service.
+func TestDeployManifestAgreesWithTheController(t *testing.T) {
+	d, svc := controllerObjects(t, deployObjects(t))
+	c := d.Spec.Template.Spec.Containers[0]
+	cfg, err := parseFlags(c.Args, &bytes.Buffer{})
+	if err != nil {
+		t.Fatalf("the Deployment's args %q: %v", c.Args, err)
+	}
+	if cfg.provision != provisionEnvoy {
+		t.Errorf("the Deployment runs -provision=%s, want envoy: nothing else runs the data planes on a cluster", cfg.provision)
+	}
+	for _, p := range []struct {
+		name, addr string
+	}{{"xds", cfg.xdsAddress}, {"health", cfg.healthAddress}, {"metrics", cfg.metricsAddress}} {
+		host, _, _ := net.SplitHostPort(p.addr)
+		if host != "" || namedPort(c.Ports, p.name) != portOf(t, p.addr) {
+			t.Errorf("container port %q is %d; the controller listens on %q (want all interfaces, same port)", p.name, namedPort(c.Ports, p.name), p.addr)
+		}
+	}
+	if c.ReadinessProbe.HTTPGet.Path != "/readyz" || c.ReadinessProbe.HTTPGet.Port.StrVal != "health" ||
+		c.LivenessProbe.HTTPGet.Path != "/healthz" || c.LivenessProbe.HTTPGet.Port.StrVal != "health" {
+		t.Errorf("probes %v / %v: want /readyz and /healthz on port health", c.ReadinessProbe.HTTPGet, c.LivenessProbe.HTTPGet)
+	}
+	want := fmt.Sprintf("%s.%s.svc.cluster.local:%d", svc.Name, svc.Namespace, svc.Spec.Ports[0].Port)
+	if cfg.envoy.XDSAddress != want || svc.Spec.Ports[0].TargetPort.StrVal != "xds" {
+		t.Errorf("Envoy dials %s; the xDS Service is %s -> %v", cfg.envoy.XDSAddress, want, svc.Spec.Ports[0].TargetPort)
+	}
+	if c.ImagePullPolicy != corev1.PullIfNotPresent {
+		t.Errorf("imagePullPolicy %s: kind loads the image, it must not be pulled", c.ImagePullPolicy)
+	}
+}
+
+// startEnv starts a real API server with fixtures/crds installed and
+// returns it with an admin client.
+func startEnv(t *testing.T) (*envtest.Environment, client.Client) {
+	t.Helper()
+	cp, err := kubeassets.ControlPlane()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := &envtest.Environment{ControlPlane: cp, CRDDirectoryPaths: []string{filepath.Join(fixturesDir, "crds")}, ErrorIfCRDPathMissing: true}
+	cfg, err := env.Start()
+	if err != nil {
+		t.Fatalf("starting envtest: %v", err)
+	}
+	t.Cleanup(func() { _ = env.Stop() })
+	return env, newClient(t, cfg)
+}
+
+func newClient(t *testing.T, cfg *rest.Config) client.Client {
+	t.Helper()
+	s := runtime.NewScheme()
+	if err := reconcile.AddToScheme(s); err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.New(cfg, client.Options{Scheme: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// Every deploy manifest passes server-side dry-run, then is applied; the
+// controller then runs as its ServiceAccount, bound only by the manifests'
+// RBAC, with the manifests' flags: it becomes ready, provisions the seed's
+// Gateway and reports the Service's address, and is refused what the
+// ClusterRole does not grant.
+func TestDeployManifestsInstallAWorkingController(t *testing.T) {
+	env, admin := startEnv(t)
+	ctx := t.Context()
+	objs := deployObjects(t)
+	// In file order, each dry-run then applied: a namespaced object's
+	// dry-run needs its namespace to exist.
+	for _, o := range objs {
+		if err := admin.Apply(ctx, client.ApplyConfigurationFromUnstructured(o.DeepCopy()), client.FieldOwner("deploy-test"), client.DryRunAll); err != nil {
+			t.Fatalf("server-side dry-run of %s %s: %v", o.GetKind(), o.GetName(), err)
+		}
+		if err := admin.Apply(ctx, client.ApplyConfigurationFromUnstructured(o.DeepCopy()), client.FieldOwner("deploy-test")); err != nil {
+			t.Fatalf("applying %s %s: %v", o.GetKind(), o.GetName(), err)
+		}
+	}
+
+	d, _ := controllerObjects(t, objs)
+	sa := d.Spec.Template.Spec.ServiceAccountName
+	user, err := env.AddUser(envtest.User{
+		Name:   "system:serviceaccount:" + d.Namespace + ":" + sa,
+		Groups: []string{"system:serviceaccounts", "system:serviceaccounts:" + d.Namespace, "system:authenticated"},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kc, err := user.KubeConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(kubeconfig, kc, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	// The manifest's flags, with the listeners moved to loopback (the
+	// later value of a flag wins).
+	health := loopbackAddress(t)
+	args := append(slices.Clone(d.Spec.Template.Spec.Containers[0].Args),
+		"--kubeconfig", kubeconfig, "--xds-address", loopbackAddress(t),
+		"--health-address", health, "--metrics-address", "0")
+	runCtx, stop := context.WithCancel(context.Background())
+	logs := &logcapture.Buffer{}
+	exit := make(chan int, 1)
+	go func() { exit <- run(runCtx, args, logs) }()
+	t.Cleanup(func() {
+		stop()
+		select {
+		case code := <-exit:
+			if code != exitOK {
+				t.Errorf("exit code %d:\n%s", code, logs.String())
+			}
+		case <-time.After(20 * time.Second):
+			t.Errorf("still running 20s after the interrupt")
+		}
+	})
+	waitFor(t, "the controller is ready", logs, func() error { return get("http://"+health+"/readyz", "") })
+
+	gws, err := fixtures.File(os.DirFS(fixturesDir), "sample-app/gateway.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range gws {
+		if err := admin.Apply(ctx, client.ApplyConfigurationFromUnstructured(o), client.FieldOwner("deploy-test")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	key := client.ObjectKey{Namespace: "kgateway-system", Name: "http"}
+	var svc corev1.Service
+	waitFor(t, "the seed's Gateway gets its Envoy Deployment, Service, ConfigMap and ServiceAccount", logs, func() error {
+		for _, obj := range []client.Object{&corev1.ServiceAccount{}, &corev1.ConfigMap{}, &appsv1.Deployment{}, &svc} {
+			if err := admin.Get(ctx, key, obj); err != nil {
+				return fmt.Errorf("%T: %w", obj, err)
+			}
+		}
+		return nil
+	})
+	waitFor(t, "the Gateway's status address is its Service's", logs, func() error {
+		var gw gwv1.Gateway
+		if err := admin.Get(ctx, key, &gw); err != nil {
+			return err
+		}
+		if len(gw.Status.Addresses) != 1 || gw.Status.Addresses[0].Value != svc.Spec.ClusterIP {
+			return fmt.Errorf("status addresses %+v, want %s", gw.Status.Addresses, svc.Spec.ClusterIP)
+		}
+		return nil
+	})
+	if strings.Contains(logs.String(), "forbidden") {
+		t.Errorf("the controller was refused something it needs; the ClusterRole lacks it:\n%s", logs.String())
+	}
+
+	// Least privilege, checked: what it has no business doing is refused.
+	ucfg := user.Config()
+	as := newClient(t, ucfg)
+	secret := &corev1.Secret{}
+	secret.Namespace, secret.Name = "kgateway-system", "apikey"
+	for what, err := range map[string]error{
+		"create a Secret": as.Create(ctx, secret),
+		"list Pods":       as.List(ctx, &corev1.PodList{}),
+		"update a Gateway": func() error {
+			var gw gwv1.Gateway
+			if err := admin.Get(ctx, key, &gw); err != nil {
+				return err
+			}
+			return as.Update(ctx, &gw)
+		}(),
+	} {
+		if !apierrors.IsForbidden(err) {
+			t.Errorf("the controller's ServiceAccount may %s (%v); the ClusterRole grants too much", what, err)
+		}
+	}
+}
+
+// waitFor retries check for 30s, failing with its last error and the logs.
+func waitFor(t *testing.T, what string, logs *logcapture.Buffer, check func() error) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		err := check()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within 30s: %v\n%s", what, err, logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
