@@ -55,3 +55,52 @@ e2e-sim: tools ## The suites on the local environment (sim target).
 e2e-cluster: ## The suites on the current kubeconfig's cluster, any implementation (GATEWAY_CLASS, SUPPORTED_FEATURES).
 	ARTIFACTS=$(abspath $(ARTIFACTS)) $(GINKGO) $(if $(CI),--no-color) -p --procs=$(E2E_PROCS) --timeout=60m ./suites -- \
 		--target=cluster --gateway-class=$(GATEWAY_CLASS) --supported-features=$(SUPPORTED_FEATURES) $(E2E_ARGS)
+
+# --- Images, cross-builds and the kind path (README: "Running on kind and on other clusters").
+
+IMG ?= ghcr.io/keyconform/keyconform-controller
+TAG ?= dev
+CONTAINER_TOOL ?= docker
+# PLATFORM (e.g. linux/arm64) builds the image for another platform.
+PLATFORM ?=
+PLATFORMS ?= linux/amd64 linux/arm64
+KIND_VERSION ?= v0.33.0
+KIND ?= $(or $(shell command -v kind 2>/dev/null),$(GO) run sigs.k8s.io/kind@$(KIND_VERSION))
+KIND_CLUSTER ?= keyconform-e2e
+# kind v0.33.0's own node image.
+KIND_NODE_IMAGE ?= kindest/node:v1.37.0@sha256:a1ed56cfb0e7b93589bdf97c8cd566405a265939e3620fc4f5de89adff580ae5
+KUBECTL ?= $(or $(shell command -v kubectl 2>/dev/null),bin/k8s/kubectl)
+KEEP_CLUSTER ?=
+# The image name fixtures/deploy runs; `make e2e` swaps in $(IMG):$(TAG).
+DEPLOY_IMG := ghcr.io/keyconform/keyconform-controller
+E2E_DEPLOY_DIR := $(abspath $(ARTIFACTS))/deploy
+E2E_OVERLAY_DIR := bin/e2e-kustomize
+
+.PHONY: cross
+cross: ## Static binaries (CGO_ENABLED=0) for linux/amd64 and linux/arm64 into bin/<os>_<arch>/.
+	for p in $(PLATFORMS); do \
+	  echo "cross: $$p"; \
+	  CGO_ENABLED=0 GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) build -trimpath -ldflags='-s -w' -o bin/$${p%/*}_$${p#*/}/ ./controller/cmd/... ./sim/cmd/...; \
+	done
+
+.PHONY: images
+images: ## The controller image IMG:TAG (CONTAINER_TOOL=docker|podman, PLATFORM=linux/arm64).
+	$(CONTAINER_TOOL) build $(if $(PLATFORM),--platform=$(PLATFORM)) -t $(IMG):$(TAG) .
+
+.PHONY: e2e
+e2e: images ## The suites on a kind cluster with the controller and Envoy (KEEP_CLUSTER=1 keeps it).
+	rm -rf $(E2E_DEPLOY_DIR) $(E2E_OVERLAY_DIR)
+	mkdir -p $(E2E_DEPLOY_DIR) $(E2E_OVERLAY_DIR)
+	printf '%s\n' 'apiVersion: kustomize.config.k8s.io/v1beta1' 'kind: Kustomization' \
+	  'resources: [../../fixtures/deploy]' \
+	  'images: [{name: $(DEPLOY_IMG), newName: $(IMG), newTag: $(TAG)}]' > $(E2E_OVERLAY_DIR)/kustomization.yaml
+	$(KUBECTL) kustomize $(E2E_OVERLAY_DIR) > $(E2E_DEPLOY_DIR)/00-keyconform.yaml
+	for f in fixtures/sample-app/*.yaml; do cp "$$f" "$(E2E_DEPLOY_DIR)/10-sample-app-$$(basename "$$f")"; done
+	ARTIFACTS=$(abspath $(ARTIFACTS)) $(GINKGO) $(if $(CI),--no-color) -p --procs=$(E2E_PROCS) --timeout=60m ./suites -- \
+		--target=kind --kind-cluster-name=$(KIND_CLUSTER) --kind-node-image=$(KIND_NODE_IMAGE) \
+		--kind-load-images=$(IMG):$(TAG) --kind-deploy-dir=$(E2E_DEPLOY_DIR) \
+		--kind-keep-cluster=$(if $(filter 1 true yes,$(KEEP_CLUSTER)),true,false) $(E2E_ARGS)
+
+.PHONY: e2e-down
+e2e-down: ## Delete the kind cluster `make e2e` created (KIND_CLUSTER).
+	$(KIND) delete cluster --name $(KIND_CLUSTER)

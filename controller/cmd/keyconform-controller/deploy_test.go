@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -205,6 +206,15 @@ func TestDeployManifestAgreesWithTheController(t *testing.T) {
 	}
 	if c.ImagePullPolicy != corev1.PullIfNotPresent {
 		t.Errorf("imagePullPolicy %s: kind loads the image, it must not be pulled", c.ImagePullPolicy)
+	}
+	// `make e2e` swaps DEPLOY_IMG for the image it built, by name.
+	makefile, err := os.ReadFile(filepath.Join("..", "..", "..", "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^DEPLOY_IMG := (\S+)$`).FindSubmatch(makefile)
+	if m == nil || !strings.HasPrefix(c.Image, string(m[1])+":") {
+		t.Errorf("the Deployment runs %s; the Makefile's DEPLOY_IMG (%s) must name it, or make e2e runs an image kind never loaded", c.Image, m)
 	}
 }
 
