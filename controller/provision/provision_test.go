@@ -24,14 +24,15 @@ import (
 
 	"github.com/keyconform/keyconform/controller/reconcile"
 	"github.com/keyconform/keyconform/controller/xds"
+	"github.com/keyconform/keyconform/internal/logcapture"
 )
 
 // startController runs the reconcile package's controller with this
 // package's address source, and the provisioner, as the controller binary
 // does with --provision=envoy. It returns the logs.
-func startController(t *testing.T) *logBuffer {
+func startController(t *testing.T) *logcapture.Buffer {
 	t.Helper()
-	logs := &logBuffer{}
+	logs := &logcapture.Buffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	mgr, err := ctrl.NewManager(apiServer(t), ctrl.Options{
 		Scheme:                 testScheme(t),
@@ -235,17 +236,32 @@ func TestProvisionsOnlyOurClasses(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// Queued first, so handled before the one awaited below.
+	// Queued first, so handled before the one awaited below. The other
+	// controller has made a Service for its Gateway, owned by it: not ours
+	// to touch.
 	foreign := newGateway(t, c, ns, "foreign", theirs.Name, 8080)
+	theirSvc := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: foreign.Name, OwnerReferences: []metav1.OwnerReference{{
+			APIVersion: gwv1.GroupVersion.String(), Kind: "Gateway", Name: foreign.Name, UID: foreign.UID, Controller: new(true),
+		}}},
+		Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 8080}}},
+	}
+	if err := c.Create(ctx, theirSvc); err != nil {
+		t.Fatal(err)
+	}
 	moving := newGateway(t, c, ns, "moving", mine.Name, 8080)
 
 	eventually(t, "the Gateway of our second class is provisioned", func() error {
 		return c.Get(ctx, client.ObjectKeyFromObject(moving), &appsv1.Deployment{})
 	})
-	for _, obj := range []client.Object{&corev1.ServiceAccount{}, &corev1.ConfigMap{}, &corev1.Service{}, &appsv1.Deployment{}} {
+	for _, obj := range []client.Object{&corev1.ServiceAccount{}, &corev1.ConfigMap{}, &appsv1.Deployment{}} {
 		if err := c.Get(ctx, client.ObjectKeyFromObject(foreign), obj); !apierrors.IsNotFound(err) {
 			t.Errorf("%T for the Gateway of another controller's class: %v", obj, err)
 		}
+	}
+	var svc corev1.Service
+	if err := c.Get(ctx, client.ObjectKeyFromObject(theirSvc), &svc); err != nil || svc.UID != theirSvc.UID || len(svc.Labels) != 0 {
+		t.Errorf("the other controller's Service was deleted or changed: %v %+v", err, svc.ObjectMeta)
 	}
 
 	if err := c.Delete(ctx, mine); err != nil {

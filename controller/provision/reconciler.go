@@ -136,7 +136,10 @@ func (r *reconciler) release(ctx context.Context, gw *gwv1.Gateway) error {
 	return nil
 }
 
+// controlledBy says obj is what this controller provisioned for gw: its
+// label, and gw as controlling owner. Another implementation's objects may
+// name the same Gateway as owner; they are never touched.
 func controlledBy(obj metav1.Object, gw *gwv1.Gateway) bool {
 	ref := metav1.GetControllerOf(obj)
-	return ref != nil && ref.UID == gw.UID
+	return obj.GetLabels()[ManagedByLabel] == ManagedBy && ref != nil && ref.UID == gw.UID
 }
