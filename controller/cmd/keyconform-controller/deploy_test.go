@@ -257,16 +257,7 @@ func TestDeployManifestsInstallAWorkingController(t *testing.T) {
 	env, admin := startEnv(t)
 	ctx := t.Context()
 	objs := deployObjects(t)
-	// In file order, each dry-run then applied: a namespaced object's
-	// dry-run needs its namespace to exist.
-	for _, o := range objs {
-		if err := admin.Apply(ctx, client.ApplyConfigurationFromUnstructured(o.DeepCopy()), client.FieldOwner("deploy-test"), client.DryRunAll); err != nil {
-			t.Fatalf("server-side dry-run of %s %s: %v", o.GetKind(), o.GetName(), err)
-		}
-		if err := admin.Apply(ctx, client.ApplyConfigurationFromUnstructured(o.DeepCopy()), client.FieldOwner("deploy-test")); err != nil {
-			t.Fatalf("applying %s %s: %v", o.GetKind(), o.GetName(), err)
-		}
-	}
+	applyAll(t, admin, objs)
 
 	d, _ := controllerObjects(t, objs)
 	sa := d.Spec.Template.Spec.ServiceAccountName
@@ -309,15 +300,13 @@ func TestDeployManifestsInstallAWorkingController(t *testing.T) {
 	})
 	waitFor(t, "the controller is ready", logs, func() error { return get("http://"+health+"/readyz", "") })
 
-	gws, err := fixtures.File(os.DirFS(fixturesDir), "sample-app/gateway.yaml")
+	// The sample app, which `make e2e` deploys with the controller: the
+	// seed's Gateway "http" and httpbin.
+	app, err := fixtures.Objects(os.DirFS(fixturesDir), "sample-app")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, o := range gws {
-		if err := admin.Apply(ctx, client.ApplyConfigurationFromUnstructured(o), client.FieldOwner("deploy-test")); err != nil {
-			t.Fatal(err)
-		}
-	}
+	applyAll(t, admin, app)
 	key := client.ObjectKey{Namespace: "kgateway-system", Name: "http"}
 	var svc corev1.Service
 	waitFor(t, "the seed's Gateway gets its Envoy Deployment, Service, ConfigMap and ServiceAccount", logs, func() error {
@@ -360,6 +349,20 @@ func TestDeployManifestsInstallAWorkingController(t *testing.T) {
 	} {
 		if !apierrors.IsForbidden(err) {
 			t.Errorf("the controller's ServiceAccount may %s (%v); the ClusterRole grants too much", what, err)
+		}
+	}
+}
+
+// applyAll server-side dry-runs then applies each object in order (a
+// namespaced object's dry-run needs its namespace to exist).
+func applyAll(t *testing.T, c client.Client, objs []*unstructured.Unstructured) {
+	t.Helper()
+	for _, o := range objs {
+		if err := c.Apply(t.Context(), client.ApplyConfigurationFromUnstructured(o.DeepCopy()), client.FieldOwner("deploy-test"), client.DryRunAll); err != nil {
+			t.Fatalf("server-side dry-run of %s %s/%s: %v", o.GetKind(), o.GetNamespace(), o.GetName(), err)
+		}
+		if err := c.Apply(t.Context(), client.ApplyConfigurationFromUnstructured(o.DeepCopy()), client.FieldOwner("deploy-test")); err != nil {
+			t.Fatalf("applying %s %s/%s: %v", o.GetKind(), o.GetNamespace(), o.GetName(), err)
 		}
 	}
 }
