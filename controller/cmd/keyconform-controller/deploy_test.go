@@ -18,8 +18,11 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -27,6 +30,7 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/keyconform/keyconform/controller/provision"
 	"github.com/keyconform/keyconform/controller/reconcile"
 	"github.com/keyconform/keyconform/fixtures"
 	"github.com/keyconform/keyconform/internal/logcapture"
@@ -128,30 +132,36 @@ func TestDeployKustomizationRendersTheFiles(t *testing.T) {
 	}
 }
 
-// controllerDeployment finds the controller's Deployment and Service in
-// the deploy manifests.
-func controllerObjects(t *testing.T, objs []*unstructured.Unstructured) (*appsv1.Deployment, *corev1.Service) {
+// controllerObjects finds the controller's Deployment, Service and
+// NetworkPolicy in the deploy manifests.
+func controllerObjects(t *testing.T, objs []*unstructured.Unstructured) (*appsv1.Deployment, *corev1.Service, *networkingv1.NetworkPolicy) {
 	t.Helper()
-	var d *appsv1.Deployment
-	var s *corev1.Service
+	d, s, np := &appsv1.Deployment{}, &corev1.Service{}, &networkingv1.NetworkPolicy{}
+	found := map[string]bool{}
 	for _, o := range objs {
+		var into any
 		switch o.GetKind() {
 		case "Deployment":
-			d = &appsv1.Deployment{}
-			if err := runtime.DefaultUnstructuredConverter.FromUnstructuredWithValidation(o.Object, d, true); err != nil {
-				t.Fatal(err)
-			}
+			into = d
 		case "Service":
-			s = &corev1.Service{}
-			if err := runtime.DefaultUnstructuredConverter.FromUnstructuredWithValidation(o.Object, s, true); err != nil {
-				t.Fatal(err)
-			}
+			into = s
+		case "NetworkPolicy":
+			into = np
+		default:
+			continue
+		}
+		if found[o.GetKind()] {
+			t.Fatalf("fixtures/deploy holds more than one %s", o.GetKind())
+		}
+		found[o.GetKind()] = true
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructuredWithValidation(o.Object, into, true); err != nil {
+			t.Fatal(err)
 		}
 	}
-	if d == nil || s == nil {
-		t.Fatal("fixtures/deploy lacks the controller's Deployment or Service")
+	if len(found) != 3 {
+		t.Fatalf("fixtures/deploy lacks the controller's Deployment, Service or NetworkPolicy: has %v", found)
 	}
-	return d, s
+	return d, s, np
 }
 
 func namedPort(ports []corev1.ContainerPort, name string) int32 {
@@ -179,7 +189,7 @@ func portOf(t *testing.T, addr string) int32 {
 // The controller's flags in the Deployment are valid and agree with its
 // ports, probes and Service, and the Envoy it provisions dials that Service.
 func TestDeployManifestAgreesWithTheController(t *testing.T) {
-	d, svc := controllerObjects(t, deployObjects(t))
+	d, svc, np := controllerObjects(t, deployObjects(t))
 	c := d.Spec.Template.Spec.Containers[0]
 	cfg, err := parseFlags(c.Args, &bytes.Buffer{})
 	if err != nil {
@@ -207,6 +217,43 @@ func TestDeployManifestAgreesWithTheController(t *testing.T) {
 	if c.ImagePullPolicy != corev1.PullIfNotPresent {
 		t.Errorf("imagePullPolicy %s: kind loads the image, it must not be pulled", c.ImagePullPolicy)
 	}
+	// The NetworkPolicy guards the controller's pods: xDS only from the
+	// Envoy pods it provisions, probes and metrics from anywhere.
+	podLabels := labels.Set(d.Spec.Template.Labels)
+	if sel, err := metav1.LabelSelectorAsSelector(&np.Spec.PodSelector); err != nil || !sel.Matches(podLabels) {
+		t.Errorf("the NetworkPolicy selects %v, not the controller's pods %v", np.Spec.PodSelector, podLabels)
+	}
+	envoy, err := provision.Objects(&gwv1.Gateway{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "edge", UID: "u"},
+		Spec:       gwv1.GatewaySpec{Listeners: []gwv1.Listener{{Name: "http", Protocol: gwv1.HTTPProtocolType, Port: 8080}}},
+	}, cfg.envoy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	envoyPods := labels.Set(envoy[3].(*appsv1.Deployment).Spec.Template.Labels)
+	if len(np.Spec.Ingress) != 2 {
+		t.Fatalf("NetworkPolicy ingress rules: %+v, want the xDS one and the open one", np.Spec.Ingress)
+	}
+	xdsRule, open := np.Spec.Ingress[0], np.Spec.Ingress[1]
+	if len(xdsRule.From) != 1 || xdsRule.From[0].NamespaceSelector == nil || len(xdsRule.From[0].NamespaceSelector.MatchLabels) != 0 {
+		t.Errorf("the xDS rule must admit provisioned Envoy pods of every namespace: %+v", xdsRule.From)
+	} else if sel, err := metav1.LabelSelectorAsSelector(xdsRule.From[0].PodSelector); err != nil || !sel.Matches(envoyPods) || sel.Matches(labels.Set{"app.kubernetes.io/name": "envoy"}) {
+		t.Errorf("the xDS rule's pod selector %v must match provisioned Envoy pods %v and nothing merely named envoy", xdsRule.From[0].PodSelector, envoyPods)
+	}
+	rulePorts := func(r networkingv1.NetworkPolicyIngressRule) []int32 {
+		var out []int32
+		for _, p := range r.Ports {
+			out = append(out, p.Port.IntVal)
+		}
+		return out
+	}
+	if got, want := rulePorts(xdsRule), []int32{namedPort(c.Ports, "xds")}; !slices.Equal(got, want) {
+		t.Errorf("xDS rule ports %v, want %v", got, want)
+	}
+	if got, want := rulePorts(open), []int32{namedPort(c.Ports, "metrics"), namedPort(c.Ports, "health")}; len(open.From) != 0 || !slices.Equal(got, want) {
+		t.Errorf("open rule from %v ports %v, want anyone to %v", open.From, got, want)
+	}
+
 	// `make e2e` swaps DEPLOY_IMG for the image it built, by name.
 	makefile, err := os.ReadFile(filepath.Join("..", "..", "..", "Makefile"))
 	if err != nil {
@@ -259,7 +306,7 @@ func TestDeployManifestsInstallAWorkingController(t *testing.T) {
 	objs := deployObjects(t)
 	applyAll(t, admin, objs)
 
-	d, _ := controllerObjects(t, objs)
+	d, _, _ := controllerObjects(t, objs)
 	sa := d.Spec.Template.Spec.ServiceAccountName
 	user, err := env.AddUser(envtest.User{
 		Name:   "system:serviceaccount:" + d.Namespace + ":" + sa,
