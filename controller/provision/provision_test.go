@@ -313,3 +313,27 @@ func TestLeavesOthersObjectsAlone(t *testing.T) {
 		}
 	}
 }
+
+// A Gateway whose data plane cannot be made (here: a name a Service cannot
+// take) gets nothing, and the log says why and what to do.
+func TestUnprovisionableGatewayIsLogged(t *testing.T) {
+	c := directClient(t)
+	logs := startController(t)
+	ctx := t.Context()
+	ns := namespace(t, c)
+	gw := newGateway(t, c, ns, "edge.v1", reconcile.DefaultGatewayClassName, 8080)
+	eventually(t, "the reason is logged", func() error {
+		if !strings.Contains(logs.String(), "Gateway "+ns+"/edge.v1: its data plane's Service takes its name, which must be a DNS-1035 label") {
+			return errors.New("not yet")
+		}
+		return nil
+	})
+	if !strings.Contains(logs.String(), "rename the Gateway") {
+		t.Errorf("the log does not say what to do:\n%s", logs.String())
+	}
+	for _, obj := range []client.Object{&corev1.ServiceAccount{}, &corev1.ConfigMap{}, &appsv1.Deployment{}} {
+		if err := c.Get(ctx, client.ObjectKeyFromObject(gw), obj); !apierrors.IsNotFound(err) {
+			t.Errorf("%T created for an unprovisionable Gateway: %v", obj, err)
+		}
+	}
+}
