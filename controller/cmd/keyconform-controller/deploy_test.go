@@ -307,6 +307,16 @@ func TestDeployManifestsInstallAWorkingController(t *testing.T) {
 	applyAll(t, admin, objs)
 
 	d, _, _ := controllerObjects(t, objs)
+	// Its pod meets PodSecurity's restricted profile (as the provisioned
+	// Envoy pods do, see controller/provision).
+	restricted := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "restricted", Labels: map[string]string{"pod-security.kubernetes.io/enforce": "restricted"}}}
+	if err := admin.Create(ctx, restricted); err != nil {
+		t.Fatal(err)
+	}
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: restricted.Name, Name: "controller"}, Spec: d.Spec.Template.Spec}
+	if err := admin.Create(ctx, pod, client.DryRunAll); err != nil {
+		t.Errorf("the controller's pod is refused under PodSecurity restricted: %v", err)
+	}
 	sa := d.Spec.Template.Spec.ServiceAccountName
 	user, err := env.AddUser(envtest.User{
 		Name:   "system:serviceaccount:" + d.Namespace + ":" + sa,
