@@ -41,7 +41,7 @@ var (
 	flagKindName       = flag.String("kind-cluster-name", "keyconform-e2e", "kind target: cluster name (an existing cluster is reused)")
 	flagKindImage      = flag.String("kind-node-image", "", "kind target: kindest/node image (default: kind's)")
 	flagKindKeep       = flag.Bool("kind-keep-cluster", false, "kind target: keep the cluster after the run")
-	flagKindDeployDir  = flag.String("kind-deploy-dir", "", "kind target: folder of plain YAML installing the controller and Envoy (default <repo>/fixtures/deploy)")
+	flagKindDeployDir  = flag.String("kind-deploy-dir", "", "kind target: folder of plain YAML installing the controller and Envoy (default $ARTIFACTS/deploy, which `make e2e` renders from fixtures/deploy)")
 	flagKindImages     = flag.String("kind-load-images", "", "kind target: comma-separated images to load into the cluster before deploying")
 
 	timeouts = harness.DefaultTimeoutConfig()
@@ -88,7 +88,7 @@ func loadOptions() (options, error) {
 	}
 	deployDir := *flagKindDeployDir
 	if deployDir == "" {
-		deployDir = filepath.Join(root, "fixtures", "deploy")
+		deployDir = filepath.Join(artifacts, "deploy")
 	}
 	o := options{
 		target: targets.Config{

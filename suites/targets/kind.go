@@ -34,7 +34,8 @@ type KindConfig struct {
 	// KeepCluster leaves the cluster running after the suite.
 	KeepCluster bool
 	// DeployDir holds the plain YAML manifests installing the controller
-	// and Envoy (fixtures/deploy), applied in file name order.
+	// and Envoy (fixtures/deploy rendered with the image under test, as
+	// `make e2e` does), applied in file name order.
 	DeployDir string
 	// Images are loaded into the cluster before deploying (e.g. the
 	// controller image `make images` built).
@@ -102,11 +103,11 @@ func deployManifests(dir string) ([]string, error) {
 		return nil, fmt.Errorf("kind target: %w", err)
 	}
 	if _, statErr := os.Stat(filepath.Join(dir, "kustomization.yaml")); statErr == nil {
-		return nil, fmt.Errorf("kind target: %s is a kustomization; give --kind-deploy-dir a folder of plain YAML (e.g. the output of kustomize build)", dir)
+		return nil, fmt.Errorf("kind target: %s is a kustomization; give --kind-deploy-dir a folder of plain YAML, e.g. the one `make e2e` renders into $ARTIFACTS/deploy", dir)
 	}
 	if len(files) == 0 {
 		return nil, fmt.Errorf("kind target: no deploy manifests in %s: they install the controller and its Envoy data plane "+
-			"(the kind issue provides them under fixtures/deploy, and `make images` the images they run). "+
+			"(`make e2e` renders them from fixtures/deploy into $ARTIFACTS/deploy and builds the image they run). "+
 			"Point --kind-deploy-dir at them, or run --target=sim here, or --target=cluster against a cluster that has an implementation installed", dir)
 	}
 	sort.Strings(files)
