@@ -31,8 +31,8 @@ import (
 
 	"github.com/keyconform/keyconform/controller/api/v1alpha1"
 	"github.com/keyconform/keyconform/controller/xds"
-	"github.com/keyconform/keyconform/controller/xds/xdstest"
 	"github.com/keyconform/keyconform/internal/logcapture"
+	"github.com/keyconform/keyconform/sim/xdsclient/xdsclienttest"
 )
 
 const (
@@ -51,23 +51,18 @@ func create(t testing.TB, c client.Client, objs ...client.Object) {
 	}
 }
 
-func dialXDS(t testing.TB, cut *controllerUnderTest, node string) *xdstest.Client {
+func dialXDS(t testing.TB, cut *controllerUnderTest, node string) *xdsclienttest.Client {
 	t.Helper()
-	c, err := xdstest.Dial(context.Background(), cut.xdsAddress, node)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	return c
+	return xdsclienttest.Start(t, cut.xdsAddress, node)
 }
 
 // waitRoute waits until the route configuration satisfies check.
-func waitRoute(t testing.TB, c *xdstest.Client, what string, check func(*routev3.RouteConfiguration) error) *routev3.RouteConfiguration {
+func waitRoute(t testing.TB, c *xdsclienttest.Client, what string, check func(*routev3.RouteConfiguration) error) *routev3.RouteConfiguration {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	var last error
-	st, err := c.Wait(ctx, resource.RouteType, func(st xdstest.State) bool {
+	st, err := c.Wait(ctx, resource.RouteType, func(st xdsclienttest.State) bool {
 		rc, ok := st.Resources[routeConfigName].(*routev3.RouteConfiguration)
 		if !ok {
 			last = fmt.Errorf("no route configuration %q", routeConfigName)
@@ -215,7 +210,7 @@ func TestControllerTranslatesPublishesAndWritesStatus(t *testing.T) {
 	if credentials(t, rc)["client1"] != "k-e2e-111" {
 		t.Error("client1's key in xDS is not the one in its Secret") // never print a key
 	}
-	if _, err := ads.Wait(context.Background(), resource.ListenerType, func(st xdstest.State) bool { return st.Resources[routeConfigName] != nil }); err != nil {
+	if _, err := ads.Wait(context.Background(), resource.ListenerType, func(st xdsclienttest.State) bool { return st.Resources[routeConfigName] != nil }); err != nil {
 		t.Fatal(err)
 	}
 
@@ -337,11 +332,11 @@ func setLabels(t testing.TB, c client.Client, ns, name string, labels map[string
 	}
 }
 
-func waitEndpoint(t *testing.T, ads *xdstest.Client, ip string) {
+func waitEndpoint(t *testing.T, ads *xdsclienttest.Client, ip string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	_, err := ads.Wait(ctx, resource.EndpointType, func(st xdstest.State) bool {
+	_, err := ads.Wait(ctx, resource.EndpointType, func(st xdsclienttest.State) bool {
 		for _, r := range st.Resources {
 			for _, l := range r.(*endpointv3.ClusterLoadAssignment).GetEndpoints() {
 				for _, e := range l.GetLbEndpoints() {
@@ -474,7 +469,7 @@ func TestInvalidPolicyFailsClosedWithoutLeakingKeys(t *testing.T) {
 
 // assertKeyNowhere checks every status in the namespace, the Gateway's
 // xDS and the controller's logs for key.
-func assertKeyNowhere(t *testing.T, c client.Client, cut *controllerUnderTest, ads *xdstest.Client, a app, key string) {
+func assertKeyNowhere(t *testing.T, c client.Client, cut *controllerUnderTest, ads *xdsclienttest.Client, a app, key string) {
 	t.Helper()
 	for _, list := range []client.ObjectList{&gwv1.GatewayList{}, &gwv1.HTTPRouteList{}, &v1alpha1.TrafficPolicyList{}} {
 		if err := c.List(context.Background(), list, client.InNamespace(a.ns)); err != nil {

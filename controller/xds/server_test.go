@@ -12,20 +12,10 @@ import (
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 
 	"github.com/keyconform/keyconform/controller/translate"
-	"github.com/keyconform/keyconform/controller/xds/xdstest"
+	"github.com/keyconform/keyconform/sim/xdsclient/xdsclienttest"
 )
 
 var allTypes = []string{resource.ClusterType, resource.EndpointType, resource.ListenerType, resource.RouteType}
-
-func dial(t *testing.T, addr, node string) *xdstest.Client {
-	t.Helper()
-	c, err := xdstest.Dial(context.Background(), addr, node)
-	if err != nil {
-		t.Fatalf("dialling ADS: %v", err)
-	}
-	t.Cleanup(c.Close)
-	return c
-}
 
 func waitCtx(t *testing.T) context.Context {
 	t.Helper()
@@ -35,9 +25,9 @@ func waitCtx(t *testing.T) context.Context {
 }
 
 // waitFor waits until typ holds exactly the named resources.
-func waitFor(t *testing.T, c *xdstest.Client, typ string, names ...string) xdstest.State {
+func waitFor(t *testing.T, c *xdsclienttest.Client, typ string, names ...string) xdsclienttest.State {
 	t.Helper()
-	st, err := c.Wait(waitCtx(t), typ, func(st xdstest.State) bool {
+	st, err := c.Wait(waitCtx(t), typ, func(st xdsclienttest.State) bool {
 		if st.Responses == 0 || len(st.Resources) != len(names) {
 			return false
 		}
@@ -54,9 +44,9 @@ func waitFor(t *testing.T, c *xdstest.Client, typ string, names ...string) xdste
 	return st
 }
 
-func waitForProxy(t *testing.T, c *xdstest.Client) map[string]xdstest.State {
+func waitForProxy(t *testing.T, c *xdsclienttest.Client) map[string]xdsclienttest.State {
 	t.Helper()
-	out := map[string]xdstest.State{}
+	out := map[string]xdsclienttest.State{}
 	out[resource.ClusterType] = waitFor(t, c, resource.ClusterType, clusterName)
 	out[resource.EndpointType] = waitFor(t, c, resource.EndpointType, clusterName)
 	out[resource.ListenerType] = waitFor(t, c, resource.ListenerType, listenerName)
@@ -86,8 +76,8 @@ func TestADSServesThePublishedProxy(t *testing.T) {
 	if err := s.Publish(context.Background(), []translate.Proxy{f.proxy(t)}); err != nil {
 		t.Fatal(err)
 	}
-	c := dial(t, addr, "kgateway-system/http")
-	other := dial(t, addr, "kgateway-system/other")
+	c := xdsclienttest.Start(t, addr, "kgateway-system/http")
+	other := xdsclienttest.Start(t, addr, "kgateway-system/other")
 	got := waitForProxy(t, c)
 
 	rc := got[resource.RouteType].Resources[listenerName].(*routev3.RouteConfiguration)
@@ -112,7 +102,7 @@ func TestRepublishSendsOnlyChangedTypes(t *testing.T) {
 	if err := s.Publish(context.Background(), []translate.Proxy{f.proxy(t)}); err != nil {
 		t.Fatal(err)
 	}
-	c := dial(t, addr, node)
+	c := xdsclienttest.Start(t, addr, node)
 	first := waitForProxy(t, c)
 	waitForWatches(t, s, node)
 
@@ -125,7 +115,7 @@ func TestRepublishSendsOnlyChangedTypes(t *testing.T) {
 	if err := s.Publish(context.Background(), []translate.Proxy{f.proxy(t)}); err != nil {
 		t.Fatal(err)
 	}
-	routes, err := c.Wait(waitCtx(t), resource.RouteType, func(st xdstest.State) bool {
+	routes, err := c.Wait(waitCtx(t), resource.RouteType, func(st xdsclienttest.State) bool {
 		return st.Version != first[resource.RouteType].Version
 	})
 	if err != nil {
@@ -152,7 +142,7 @@ func TestRemovedGatewayEmptiesItsConnectedDataPlane(t *testing.T) {
 	if err := s.Publish(context.Background(), []translate.Proxy{f.proxy(t)}); err != nil {
 		t.Fatal(err)
 	}
-	c := dial(t, addr, node)
+	c := xdsclienttest.Start(t, addr, node)
 	waitForProxy(t, c)
 
 	if err := s.Publish(context.Background(), nil); err != nil {
@@ -193,16 +183,19 @@ func TestStreamEventsAreLoggedWithoutKeys(t *testing.T) {
 	if err := s.Publish(context.Background(), []translate.Proxy{f.proxy(t)}); err != nil {
 		t.Fatal(err)
 	}
-	c := dial(t, addr, node)
+	c := xdsclienttest.Start(t, addr, node)
 	waitForProxy(t, c)
 	waitForWatches(t, s, node)
 
-	// A data plane rejects the next route configuration with a message
-	// quoting a key (Envoy does not; the server must not trust that). The
-	// rotated-out key k-123 is still redacted: the NACK may concern the
-	// configuration before.
-	c.NackNext(resource.RouteType, "duplicate key k-456 (was k-123): "+strings.Repeat("x", 4*maxDetail))
-	f.credentials = map[string]string{"client2": "k-456"}
+	// A data plane rejects the next cluster configuration with a message
+	// quoting keys (Envoy does not; the server must not trust that). The
+	// sim's client scrubs only values found in what it rejects, and a
+	// cluster holds none, so the message reaches the server as written.
+	// Both the key now served (k-789) and the rotated-out one (k-123) are
+	// redacted: the NACK may concern the configuration before.
+	c.NackNext(resource.ClusterType, "duplicate key k-789 (was k-123): "+strings.Repeat("x", 4*maxDetail))
+	f.credentials = map[string]string{"client3": "k-789"}
+	f.timeout = time.Second
 	if err := s.Publish(context.Background(), []translate.Proxy{f.proxy(t)}); err != nil {
 		t.Fatal(err)
 	}
@@ -216,14 +209,14 @@ func TestStreamEventsAreLoggedWithoutKeys(t *testing.T) {
 	}
 	// The rejected version is not sent again; the next change is.
 	waitForWatches(t, s, node)
-	if st := c.Current(resource.RouteType); st.Responses != 2 {
-		t.Errorf("RDS responses after a NACK: %d, want 2 (the rejected one is not re-sent)", st.Responses)
+	if st := c.Current(resource.ClusterType); st.Responses != 2 {
+		t.Errorf("CDS responses after a NACK: %d, want 2 (the rejected one is not re-sent)", st.Responses)
 	}
-	f.credentials = map[string]string{"client3": "k-789"}
+	f.timeout = 2 * time.Second
 	if err := s.Publish(context.Background(), []translate.Proxy{f.proxy(t)}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Wait(waitCtx(t), resource.RouteType, func(st xdstest.State) bool { return st.Responses == 3 }); err != nil {
+	if _, err := c.Wait(waitCtx(t), resource.ClusterType, func(st xdsclienttest.State) bool { return st.Responses == 3 }); err != nil {
 		t.Fatalf("no configuration after the NACKed one: %v", err)
 	}
 
@@ -282,7 +275,7 @@ func TestServeStopsWhenItsContextEnds(t *testing.T) {
 	if err := s.Publish(context.Background(), []translate.Proxy{f.proxy(t)}); err != nil {
 		t.Fatal(err)
 	}
-	c := dial(t, lis.Addr().String(), "ns/gw")
+	c := xdsclienttest.Start(t, lis.Addr().String(), "ns/gw")
 	waitForProxy(t, c)
 
 	cancel()
@@ -294,7 +287,12 @@ func TestServeStopsWhenItsContextEnds(t *testing.T) {
 	case <-time.After(gracePeriod + 5*time.Second):
 		t.Fatal("Serve did not return after its context ended")
 	}
-	if _, err := c.Wait(waitCtx(t), resource.ListenerType, func(xdstest.State) bool { return false }); err == nil || !strings.Contains(err.Error(), "ADS stream ended") {
-		t.Errorf("the client's stream outlived the server: %v", err)
+	stopped := waitCtx(t)
+	for c.Connected() {
+		select {
+		case <-stopped.Done():
+			t.Fatal("the client's stream outlived the server")
+		case <-time.After(5 * time.Millisecond):
+		}
 	}
 }

@@ -14,9 +14,9 @@ import (
 
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
-	"github.com/keyconform/keyconform/controller/xds/xdstest"
 	"github.com/keyconform/keyconform/internal/logcapture"
 	"github.com/keyconform/keyconform/sim/kubeassets"
+	"github.com/keyconform/keyconform/sim/xdsclient/xdsclienttest"
 )
 
 func loopbackAddress(t *testing.T) string {
@@ -80,11 +80,7 @@ func TestRunServesUntilInterrupted(t *testing.T) {
 	if err := get("http://"+metrics+"/metrics", "keyconform_translations_total"); err != nil {
 		t.Error(err)
 	}
-	ads, err := xdstest.Dial(ctx, xdsAddr, "kgateway-system/http")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ads.Close()
+	xdsclienttest.Start(t, xdsAddr, "kgateway-system/http")
 
 	interrupt()
 	select {
