@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/keyconform/keyconform/controller/translate"
+	"github.com/keyconform/keyconform/internal/xdstest"
 )
 
 // snapshotVersions reads the per-type versions the cache holds for node.
@@ -76,8 +77,8 @@ func TestVersionIgnoresAnyEncoding(t *testing.T) {
 	f := newFixture("ns", "gw")
 	a := f.proxy(t)
 	b := f.proxy(t)
-	once := mustAny(t, &routev3.FilterConfig{Disabled: true})
-	twice := mustAny(t, &routev3.FilterConfig{Disabled: true})
+	once := xdstest.Any(t, &routev3.FilterConfig{Disabled: true})
+	twice := xdstest.Any(t, &routev3.FilterConfig{Disabled: true})
 	twice.Value = append(append([]byte{}, twice.Value...), twice.Value...)
 	a.Routes[0].VirtualHosts[0].Routes[0].TypedPerFilterConfig["other"] = once
 	b.Routes[0].VirtualHosts[0].Routes[0].TypedPerFilterConfig["other"] = twice

@@ -9,14 +9,13 @@ import (
 	"testing"
 	"time"
 
-	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	"google.golang.org/protobuf/types/known/anypb"
 
+	"github.com/keyconform/keyconform/internal/xdstest"
 	"github.com/keyconform/keyconform/sim/admin"
 	"github.com/keyconform/keyconform/sim/apikeyauth"
 	"github.com/keyconform/keyconform/sim/dataplane"
 	"github.com/keyconform/keyconform/sim/httpbin"
-	"github.com/keyconform/keyconform/sim/internal/xdstest"
 	"github.com/keyconform/keyconform/sim/podnet"
 )
 
@@ -78,7 +77,7 @@ func TestAdminEndpoint(t *testing.T) {
 	r.TypedPerFilterConfig = map[string]*anypb.Any{apikeyauth.FilterName: xdstest.APIKeyAuth(t,
 		map[string]string{"client1": "k-123-very-secret"}, true, "", "header:api-key")}
 	xds.Set(t, node, "1", xdstest.Listener(t, 8080),
-		&routev3.RouteConfiguration{Name: "listener~8080", VirtualHosts: []*routev3.VirtualHost{xdstest.VirtualHost(8080, "", r)}},
+		xdstest.RouteConfig(8080, xdstest.VirtualHost(8080, "", r)),
 		xdstest.Cluster("kube_httpbin_httpbin_8000"), xdstest.Endpoints(t, "kube_httpbin_httpbin_8000", "10.244.0.10:8000"))
 	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
 	defer wcancel()

@@ -17,8 +17,8 @@ import (
 	apikeyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/api_key_auth/v3"
 	"google.golang.org/protobuf/types/known/anypb"
 
+	"github.com/keyconform/keyconform/internal/xdstest"
 	"github.com/keyconform/keyconform/sim/apikeyauth"
-	"github.com/keyconform/keyconform/sim/internal/xdstest"
 )
 
 // BenchmarkThroughput measures requests/s over loopback HTTP/1.1 keep-alive

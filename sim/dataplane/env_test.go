@@ -13,9 +13,9 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 
+	"github.com/keyconform/keyconform/internal/xdstest"
 	"github.com/keyconform/keyconform/sim/dataplane"
 	"github.com/keyconform/keyconform/sim/httpbin"
-	"github.com/keyconform/keyconform/sim/internal/xdstest"
 	"github.com/keyconform/keyconform/sim/podnet"
 )
 

@@ -14,8 +14,8 @@ import (
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"google.golang.org/protobuf/types/known/anypb"
 
+	"github.com/keyconform/keyconform/internal/xdstest"
 	"github.com/keyconform/keyconform/sim/apikeyauth"
-	"github.com/keyconform/keyconform/sim/internal/xdstest"
 )
 
 // keyed is the translator's output for one route-level policy.

@@ -11,8 +11,8 @@ import (
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	"google.golang.org/protobuf/types/known/anypb"
 
+	"github.com/keyconform/keyconform/internal/xdstest"
 	"github.com/keyconform/keyconform/sim/apikeyauth"
-	"github.com/keyconform/keyconform/sim/internal/xdstest"
 )
 
 var (

@@ -9,7 +9,7 @@ import (
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
-	"github.com/keyconform/keyconform/sim/internal/xdstest"
+	"github.com/keyconform/keyconform/internal/xdstest"
 )
 
 // direct answers with the route's name, to see which route matched.

@@ -10,7 +10,7 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
-	"github.com/keyconform/keyconform/sim/internal/xdstest"
+	"github.com/keyconform/keyconform/internal/xdstest"
 )
 
 func TestUpstreamFailures(t *testing.T) {

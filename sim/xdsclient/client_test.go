@@ -13,7 +13,7 @@ import (
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"google.golang.org/protobuf/types/known/anypb"
 
-	"github.com/keyconform/keyconform/sim/internal/xdstest"
+	"github.com/keyconform/keyconform/internal/xdstest"
 )
 
 const node = "kgateway-system/http"

@@ -8,7 +8,7 @@ import (
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"google.golang.org/protobuf/types/known/anypb"
 
-	"github.com/keyconform/keyconform/sim/internal/xdstest"
+	"github.com/keyconform/keyconform/internal/xdstest"
 )
 
 type discoveryRequest = discoveryv3.DiscoveryRequest

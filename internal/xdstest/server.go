@@ -1,6 +1,9 @@
-// Package xdstest runs a real go-control-plane ADS server (snapshot cache +
-// server/v3) on a loopback port for the sim's tests, and builds resources
-// that follow the translator's conventions (see the project brief).
+// Package xdstest is xDS test support shared by the controller and the sim:
+// it builds resources that follow the translator's conventions (see the
+// project brief), and runs a real go-control-plane ADS server (snapshot
+// cache + server/v3) on a loopback port for the sim's tests. The builders
+// encode the conventions independently of controller/translate, so a test
+// built on them also checks the translator against the contract.
 package xdstest
 
 import (
