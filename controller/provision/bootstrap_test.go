@@ -7,10 +7,11 @@ import (
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/anypb"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/yaml"
+
+	"github.com/keyconform/keyconform/controller/internal/deepvalidate"
 )
 
 var seedGateway = types.NamespacedName{Namespace: "kgateway-system", Name: "http"}
@@ -35,52 +36,17 @@ func TestBootstrapValidatesDeep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := b.ValidateAll(); err != nil {
-		t.Fatal(err)
-	}
 	anys := 0
-	var walk func(path string, m protoreflect.Message)
-	walk = func(path string, m protoreflect.Message) {
-		if a, ok := m.Interface().(*anypb.Any); ok {
+	w := deepvalidate.Walker{
+		RequireRules: true,
+		OnPacked: func(*deepvalidate.Path, *anypb.Any, proto.Message) error {
 			anys++
-			inner, err := a.UnmarshalNew()
-			if err != nil {
-				t.Fatalf("%s: %v", path, err)
-			}
-			v, ok := inner.(validated)
-			if !ok {
-				t.Fatalf("%s: %s has no ValidateAll", path, a.GetTypeUrl())
-			}
-			if err := v.ValidateAll(); err != nil {
-				t.Errorf("%s: %v", path, err)
-			}
-			walk(path+"("+a.GetTypeUrl()+")", inner.ProtoReflect())
-			return
-		}
-		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-			if fd.Message() == nil {
-				return true
-			}
-			at := path + "." + string(fd.Name())
-			switch {
-			case fd.IsList():
-				for i := range v.List().Len() {
-					walk(at, v.List().Get(i).Message())
-				}
-			case fd.IsMap():
-				v.Map().Range(func(_ protoreflect.MapKey, mv protoreflect.Value) bool {
-					if fd.MapValue().Message() != nil {
-						walk(at, mv.Message())
-					}
-					return true
-				})
-			default:
-				walk(at, v.Message())
-			}
-			return true
-		})
+			return nil
+		},
 	}
-	walk("bootstrap", b.ProtoReflect())
+	if err := w.Walk(deepvalidate.Root("Bootstrap", seedGateway.String()), b); err != nil {
+		t.Error(err)
+	}
 	// HCM, health check, router, upstream HTTP protocol options.
 	if anys != 4 {
 		t.Errorf("found %d packed messages, want 4: the walk missed some or the bootstrap changed", anys)

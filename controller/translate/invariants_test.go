@@ -16,6 +16,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 
+	"github.com/keyconform/keyconform/controller/internal/deepvalidate"
 	"github.com/keyconform/keyconform/internal/logcapture"
 )
 
@@ -81,19 +82,17 @@ func TestResourcesValidate(t *testing.T) {
 			out := Translate(loadCase(t, c))
 			for _, p := range out.Proxies {
 				for _, l := range p.Listeners {
-					mustValidate(t, l)
+					mustValidate(t, "Listener", l.GetName(), l)
 					for _, fc := range l.GetFilterChains() {
 						for _, f := range fc.GetFilters() {
-							hcm := &hcmv3.HttpConnectionManager{}
-							unpack(t, f.GetTypedConfig(), hcm)
-							for _, hf := range hcm.GetHttpFilters() {
-								unpackAny(t, hf.GetTypedConfig())
+							if !f.GetTypedConfig().MessageIs(&hcmv3.HttpConnectionManager{}) {
+								t.Errorf("listener %s: filter %s holds %s, want an HTTP connection manager", l.GetName(), f.GetName(), f.GetTypedConfig().GetTypeUrl())
 							}
 						}
 					}
 				}
 				for _, rc := range p.Routes {
-					mustValidate(t, rc)
+					mustValidate(t, "RouteConfiguration", rc.GetName(), rc)
 					checkPerFilter(t, rc.GetTypedPerFilterConfig())
 					for _, vh := range rc.GetVirtualHosts() {
 						checkPerFilter(t, vh.GetTypedPerFilterConfig())
@@ -106,49 +105,24 @@ func TestResourcesValidate(t *testing.T) {
 					}
 				}
 				for _, cl := range p.Clusters {
-					mustValidate(t, cl)
+					mustValidate(t, "Cluster", cl.GetName(), cl)
 				}
 				for _, e := range p.Endpoints {
-					mustValidate(t, e)
+					mustValidate(t, "ClusterLoadAssignment", e.GetClusterName(), e)
 				}
 			}
 		})
 	}
 }
 
-type validator interface {
-	proto.Message
-	ValidateAll() error
-}
-
-func mustValidate(t *testing.T, m validator) {
+// mustValidate checks m and every message packed in it against their
+// generated validation, which each must have.
+func mustValidate(t *testing.T, kind, name string, m proto.Message) {
 	t.Helper()
-	if err := m.ValidateAll(); err != nil {
-		// Validation errors name fields, not values, but stay on the safe side.
-		t.Errorf("%s does not validate: %v", m.ProtoReflect().Descriptor().FullName(), err)
+	// Validation errors name fields, not values.
+	if err := (deepvalidate.Walker{RequireRules: true}).Walk(deepvalidate.Root(kind, name), m); err != nil {
+		t.Errorf("does not validate: %v", err)
 	}
-}
-
-func unpack(t *testing.T, a *anypb.Any, m validator) {
-	t.Helper()
-	if err := a.UnmarshalTo(m); err != nil {
-		t.Fatalf("unpacking %s: %v", a.GetTypeUrl(), err)
-	}
-	mustValidate(t, m)
-}
-
-func unpackAny(t *testing.T, a *anypb.Any) proto.Message {
-	t.Helper()
-	m, err := a.UnmarshalNew()
-	if err != nil {
-		t.Fatalf("unpacking %s: %v", a.GetTypeUrl(), err)
-	}
-	v, ok := m.(validator)
-	if !ok {
-		t.Fatalf("%s has no ValidateAll", a.GetTypeUrl())
-	}
-	mustValidate(t, v)
-	return m
 }
 
 func checkPerFilter(t *testing.T, cfg map[string]*anypb.Any) {
@@ -157,7 +131,11 @@ func checkPerFilter(t *testing.T, cfg map[string]*anypb.Any) {
 		if name != apiKeyAuthFilterName {
 			t.Errorf("unexpected per-filter config for %q", name)
 		}
-		switch m := unpackAny(t, a).(type) {
+		m, err := a.UnmarshalNew()
+		if err != nil {
+			t.Fatalf("unpacking %s: %v", a.GetTypeUrl(), err)
+		}
+		switch m := m.(type) {
 		case *apikeyauthv3.ApiKeyAuthPerRoute:
 			seen := map[string]bool{}
 			for _, c := range m.GetCredentials() {

@@ -12,6 +12,8 @@ import (
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/keyconform/keyconform/controller/internal/deepvalidate"
 )
 
 // versions are the per-type versions of one snapshot.
@@ -63,7 +65,7 @@ func collect[T proto.Message](in *inspection, kind string, list []T) []types.Res
 			continue
 		}
 		names[name] = true
-		in.inspect(rootPath(kind, name), c)
+		in.inspect(deepvalidate.Root(kind, name), c)
 		out = append(out, c)
 	}
 	return out
