@@ -85,6 +85,14 @@ func (f proxyFixture) endpoints(t testing.TB) *endpointv3.ClusterLoadAssignment 
 	return xdstest.Endpoints(t, clusterName, net.JoinHostPort(f.endpointIP, "8080"))
 }
 
+// publish publishes the proxies, failing the test on error.
+func publish(t *testing.T, s *Server, proxies ...translate.Proxy) {
+	t.Helper()
+	if err := s.Publish(context.Background(), proxies); err != nil {
+		t.Fatalf("Publish: %v", err)
+	}
+}
+
 // startServer runs a Server on a loopback port until the test ends.
 func startServer(t *testing.T) (*Server, string, *logcapture.Buffer) {
 	t.Helper()

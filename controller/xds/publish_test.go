@@ -51,15 +51,11 @@ func TestVersionsChangeOnlyWithContent(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := NewServer(nil)
 			node := translate.NodeID(base.gateway)
-			if err := s.Publish(context.Background(), []translate.Proxy{base.proxy(t)}); err != nil {
-				t.Fatalf("Publish: %v", err)
-			}
+			publish(t, s, base.proxy(t))
 			before := snapshotVersions(t, s, node)
 			next := base
 			tc.mutate(&next)
-			if err := s.Publish(context.Background(), []translate.Proxy{next.proxy(t)}); err != nil {
-				t.Fatalf("second Publish: %v", err)
-			}
+			publish(t, s, next.proxy(t))
 			after := snapshotVersions(t, s, node)
 			for typ, v := range after {
 				want := !slices.Contains(tc.changed, typ)
@@ -173,9 +169,7 @@ func TestInvalidProxyIsNotPublished(t *testing.T) {
 			s := NewServer(nil)
 			good := newFixture("ns", "gw")
 			other := newFixture("ns", "other")
-			if err := s.Publish(context.Background(), []translate.Proxy{good.proxy(t)}); err != nil {
-				t.Fatalf("Publish: %v", err)
-			}
+			publish(t, s, good.proxy(t))
 			before := snapshotVersions(t, s, "ns/gw")
 
 			bad := good.proxy(t)
@@ -214,12 +208,8 @@ func TestDuplicateGatewayInOnePublish(t *testing.T) {
 func TestRemovedGatewayWithoutDataPlaneIsCleared(t *testing.T) {
 	s := NewServer(nil)
 	f := newFixture("ns", "gw")
-	if err := s.Publish(context.Background(), []translate.Proxy{f.proxy(t)}); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Publish(context.Background(), nil); err != nil {
-		t.Fatal(err)
-	}
+	publish(t, s, f.proxy(t))
+	publish(t, s)
 	if _, err := s.cache.GetSnapshot("ns/gw"); err == nil {
 		t.Error("the snapshot of a removed Gateway is still cached")
 	}

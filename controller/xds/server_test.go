@@ -54,16 +54,33 @@ func waitForProxy(t *testing.T, c *xdsclienttest.Client) map[string]xdsclienttes
 	return out
 }
 
+// connect publishes f's proxy and connects its data plane, returning once
+// that holds the proxy, with what it received.
+func connect(t *testing.T, s *Server, addr string, f proxyFixture) (*xdsclienttest.Client, map[string]xdsclienttest.State) {
+	t.Helper()
+	publish(t, s, f.proxy(t))
+	c := xdsclienttest.Start(t, addr, translate.NodeID(f.gateway))
+	return c, waitForProxy(t, c)
+}
+
 // waitForWatches waits until the server has processed the ACKs of all four
 // types (each ACK reopens a watch), so that what is published next can only
 // reach the client as a new response.
 func waitForWatches(t *testing.T, s *Server, node string) {
 	t.Helper()
+	waitUntil(t, func() bool { return s.cache.GetStatusInfo(node).GetNumWatches() == len(allTypes) },
+		"the server never had %d open watches for %s", len(allTypes), node)
+}
+
+// waitUntil polls cond until it holds, failing the test with the message
+// after 10s.
+func waitUntil(t *testing.T, cond func() bool, format string, args ...any) {
+	t.Helper()
 	ctx := waitCtx(t)
-	for s.cache.GetStatusInfo(node).GetNumWatches() != len(allTypes) {
+	for !cond() {
 		select {
 		case <-ctx.Done():
-			t.Fatalf("the server never had %d open watches for %s", len(allTypes), node)
+			t.Fatalf(format, args...)
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
@@ -73,9 +90,7 @@ func TestADSServesThePublishedProxy(t *testing.T) {
 	s, addr, _ := startServer(t)
 	f := newFixture("kgateway-system", "http")
 	// Publishing before the data plane connects and after both work.
-	if err := s.Publish(context.Background(), []translate.Proxy{f.proxy(t)}); err != nil {
-		t.Fatal(err)
-	}
+	publish(t, s, f.proxy(t))
 	c := xdsclienttest.Start(t, addr, "kgateway-system/http")
 	other := xdsclienttest.Start(t, addr, "kgateway-system/other")
 	got := waitForProxy(t, c)
@@ -99,22 +114,14 @@ func TestRepublishSendsOnlyChangedTypes(t *testing.T) {
 	s, addr, _ := startServer(t)
 	f := newFixture("ns", "gw")
 	node := translate.NodeID(f.gateway)
-	if err := s.Publish(context.Background(), []translate.Proxy{f.proxy(t)}); err != nil {
-		t.Fatal(err)
-	}
-	c := xdsclienttest.Start(t, addr, node)
-	first := waitForProxy(t, c)
+	c, first := connect(t, s, addr, f)
 	waitForWatches(t, s, node)
 
 	// Identical content, freshly built.
-	if err := s.Publish(context.Background(), []translate.Proxy{f.proxy(t)}); err != nil {
-		t.Fatal(err)
-	}
+	publish(t, s, f.proxy(t))
 	// A key rotation: only RDS changes.
 	f.credentials = map[string]string{"client1": "k-rotated"}
-	if err := s.Publish(context.Background(), []translate.Proxy{f.proxy(t)}); err != nil {
-		t.Fatal(err)
-	}
+	publish(t, s, f.proxy(t))
 	routes, err := c.Wait(waitCtx(t), resource.RouteType, func(st xdsclienttest.State) bool {
 		return st.Version != first[resource.RouteType].Version
 	})
@@ -139,52 +146,29 @@ func TestRemovedGatewayEmptiesItsConnectedDataPlane(t *testing.T) {
 	s, addr, _ := startServer(t)
 	f := newFixture("ns", "gw")
 	node := translate.NodeID(f.gateway)
-	if err := s.Publish(context.Background(), []translate.Proxy{f.proxy(t)}); err != nil {
-		t.Fatal(err)
-	}
-	c := xdsclienttest.Start(t, addr, node)
-	waitForProxy(t, c)
+	c, _ := connect(t, s, addr, f)
 
-	if err := s.Publish(context.Background(), nil); err != nil {
-		t.Fatal(err)
-	}
+	publish(t, s)
 	waitFor(t, c, resource.ListenerType)
 	waitFor(t, c, resource.ClusterType)
 
 	// The Gateway comes back: the same stream is served again.
-	if err := s.Publish(context.Background(), []translate.Proxy{f.proxy(t)}); err != nil {
-		t.Fatal(err)
-	}
+	publish(t, s, f.proxy(t))
 	waitForProxy(t, c)
 
 	// Once removed and disconnected, the node is forgotten.
-	if err := s.Publish(context.Background(), nil); err != nil {
-		t.Fatal(err)
-	}
+	publish(t, s)
 	waitFor(t, c, resource.ListenerType)
 	c.Close()
-	ctx := waitCtx(t)
-	for {
-		if _, err := s.cache.GetSnapshot(node); err != nil {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatal("the empty snapshot outlived the last stream of a removed Gateway")
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
+	waitUntil(t, func() bool { _, err := s.cache.GetSnapshot(node); return err != nil },
+		"the empty snapshot outlived the last stream of a removed Gateway")
 }
 
 func TestStreamEventsAreLoggedWithoutKeys(t *testing.T) {
 	s, addr, logs := startServer(t)
 	f := newFixture("ns", "gw")
 	node := translate.NodeID(f.gateway)
-	if err := s.Publish(context.Background(), []translate.Proxy{f.proxy(t)}); err != nil {
-		t.Fatal(err)
-	}
-	c := xdsclienttest.Start(t, addr, node)
-	waitForProxy(t, c)
+	c, _ := connect(t, s, addr, f)
 	waitForWatches(t, s, node)
 
 	// A data plane rejects the next cluster configuration with a message
@@ -196,38 +180,21 @@ func TestStreamEventsAreLoggedWithoutKeys(t *testing.T) {
 	c.NackNext(resource.ClusterType, "duplicate key k-789 (was k-123): "+strings.Repeat("x", 4*maxDetail))
 	f.credentials = map[string]string{"client3": "k-789"}
 	f.timeout = time.Second
-	if err := s.Publish(context.Background(), []translate.Proxy{f.proxy(t)}); err != nil {
-		t.Fatal(err)
-	}
-	ctx := waitCtx(t)
-	for !strings.Contains(logs.String(), "xDS NACK") {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("no NACK logged:\n%s", logs)
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
+	publish(t, s, f.proxy(t))
+	waitUntil(t, func() bool { return strings.Contains(logs.String(), "xDS NACK") }, "no NACK logged:\n%s", logs)
 	// The rejected version is not sent again; the next change is.
 	waitForWatches(t, s, node)
 	if st := c.Current(resource.ClusterType); st.Responses != 2 {
 		t.Errorf("CDS responses after a NACK: %d, want 2 (the rejected one is not re-sent)", st.Responses)
 	}
 	f.timeout = 2 * time.Second
-	if err := s.Publish(context.Background(), []translate.Proxy{f.proxy(t)}); err != nil {
-		t.Fatal(err)
-	}
+	publish(t, s, f.proxy(t))
 	if _, err := c.Wait(waitCtx(t), resource.ClusterType, func(st xdsclienttest.State) bool { return st.Responses == 3 }); err != nil {
 		t.Fatalf("no configuration after the NACKed one: %v", err)
 	}
 
 	c.Close()
-	for !strings.Contains(logs.String(), "xDS stream closed") {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("no stream close logged:\n%s", logs)
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
+	waitUntil(t, func() bool { return strings.Contains(logs.String(), "xDS stream closed") }, "no stream close logged:\n%s", logs)
 
 	out := logs.String()
 	for _, want := range []string{
@@ -271,12 +238,7 @@ func TestServeStopsWhenItsContextEnds(t *testing.T) {
 	served := make(chan error, 1)
 	go func() { served <- s.Serve(ctx, lis) }()
 
-	f := newFixture("ns", "gw")
-	if err := s.Publish(context.Background(), []translate.Proxy{f.proxy(t)}); err != nil {
-		t.Fatal(err)
-	}
-	c := xdsclienttest.Start(t, lis.Addr().String(), "ns/gw")
-	waitForProxy(t, c)
+	c, _ := connect(t, s, lis.Addr().String(), newFixture("ns", "gw"))
 
 	cancel()
 	select {
@@ -287,12 +249,5 @@ func TestServeStopsWhenItsContextEnds(t *testing.T) {
 	case <-time.After(gracePeriod + 5*time.Second):
 		t.Fatal("Serve did not return after its context ended")
 	}
-	stopped := waitCtx(t)
-	for c.Connected() {
-		select {
-		case <-stopped.Done():
-			t.Fatal("the client's stream outlived the server")
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
+	waitUntil(t, func() bool { return !c.Connected() }, "the client's stream outlived the server")
 }
