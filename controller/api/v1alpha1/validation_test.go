@@ -98,4 +98,3 @@ func apiServer(t *testing.T) client.Client {
 	}
 	return c
 }
-
