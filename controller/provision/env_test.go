@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
-	"sync"
 	"testing"
 
 	"github.com/go-logr/logr"
@@ -13,28 +11,20 @@ import (
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/keyconform/keyconform/controller/reconcile"
-	"github.com/keyconform/keyconform/sim/kubeassets"
+	"github.com/keyconform/keyconform/internal/apiservertest"
 )
 
 // One kube-apiserver and etcd (with fixtures/crds installed) serve the
 // package's tests; they start on first use, so the pure tests run without.
-var (
-	envOnce   sync.Once
-	env       *envtest.Environment
-	envConfig *rest.Config
-	envErr    error
-)
+var apiServers apiservertest.Shared
 
 func TestMain(m *testing.M) {
 	ctrl.SetLogger(logr.FromSlogHandler(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	code := m.Run()
-	if env != nil {
-		if err := env.Stop(); err != nil {
-			fmt.Fprintf(os.Stderr, "stopping envtest: %v\n", err)
-		}
+	if err := apiServers.Stop(); err != nil {
+		fmt.Fprintf(os.Stderr, "stopping envtest: %v\n", err)
 	}
 	os.Exit(code)
 }
@@ -43,23 +33,7 @@ func TestMain(m *testing.M) {
 // skipping) the test when the binaries are missing.
 func apiServer(t testing.TB) *rest.Config {
 	t.Helper()
-	envOnce.Do(func() {
-		cp, err := kubeassets.ControlPlane()
-		if err != nil {
-			envErr = err
-			return
-		}
-		env = &envtest.Environment{
-			ControlPlane:          cp,
-			CRDDirectoryPaths:     []string{filepath.Join("..", "..", "fixtures", "crds")},
-			ErrorIfCRDPathMissing: true,
-		}
-		envConfig, envErr = env.Start()
-	})
-	if envErr != nil {
-		t.Fatalf("starting kube-apiserver and etcd (envtest): %v", envErr)
-	}
-	return envConfig
+	return apiServers.Config(t)
 }
 
 func testScheme(t testing.TB) *runtime.Scheme {

@@ -8,8 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,32 +17,24 @@ import (
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/keyconform/keyconform/controller/xds"
+	"github.com/keyconform/keyconform/internal/apiservertest"
 	"github.com/keyconform/keyconform/internal/logcapture"
-	"github.com/keyconform/keyconform/sim/kubeassets"
 )
 
 // One kube-apiserver and etcd serve every test of the package; they start
 // on first use, so the pure tests run without them.
-var (
-	envOnce   sync.Once
-	env       *envtest.Environment
-	envConfig *rest.Config
-	envErr    error
-)
+var apiServers apiservertest.Shared
 
 func TestMain(m *testing.M) {
 	// envtest and clients log through controller-runtime's global logger.
 	ctrl.SetLogger(logr.FromSlogHandler(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	code := m.Run()
-	if env != nil {
-		if err := env.Stop(); err != nil {
-			fmt.Fprintf(os.Stderr, "stopping envtest: %v\n", err)
-		}
+	if err := apiServers.Stop(); err != nil {
+		fmt.Fprintf(os.Stderr, "stopping envtest: %v\n", err)
 	}
 	os.Exit(code)
 }
@@ -53,23 +43,7 @@ func TestMain(m *testing.M) {
 // skipping it) when the binaries are missing.
 func apiServer(t testing.TB) *rest.Config {
 	t.Helper()
-	envOnce.Do(func() {
-		cp, err := kubeassets.ControlPlane()
-		if err != nil {
-			envErr = err
-			return
-		}
-		env = &envtest.Environment{
-			ControlPlane:          cp,
-			CRDDirectoryPaths:     []string{filepath.Join("..", "..", "fixtures", "crds")},
-			ErrorIfCRDPathMissing: true,
-		}
-		envConfig, envErr = env.Start()
-	})
-	if envErr != nil {
-		t.Fatalf("starting kube-apiserver and etcd (envtest): %v", envErr)
-	}
-	return envConfig
+	return apiServers.Config(t)
 }
 
 func testScheme(t testing.TB) *runtime.Scheme {

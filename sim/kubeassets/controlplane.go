@@ -1,6 +1,12 @@
 package kubeassets
 
-import "sigs.k8s.io/controller-runtime/pkg/envtest"
+import (
+	"fmt"
+
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/keyconform/keyconform/fixtures"
+)
 
 // ControlPlane is an envtest control plane running the located binaries.
 // The paths are explicit because envtest itself prefers $KUBEBUILDER_ASSETS
@@ -19,4 +25,18 @@ func ControlPlane() (envtest.ControlPlane, error) {
 		Etcd:        &envtest.Etcd{Path: paths["etcd"]},
 		KubectlPath: paths["kubectl"],
 	}, nil
+}
+
+// Environment is an envtest environment on ControlPlane with the project's
+// CRDs (fixtures/crds) installed when it starts.
+func Environment() (*envtest.Environment, error) {
+	cp, err := ControlPlane()
+	if err != nil {
+		return nil, err
+	}
+	crds, err := fixtures.CRDs()
+	if err != nil {
+		return nil, fmt.Errorf("loading CRDs: %w", err)
+	}
+	return &envtest.Environment{ControlPlane: cp, CRDs: crds}, nil
 }

@@ -79,13 +79,9 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	if err != nil {
 		return nil, err
 	}
-	controlPlane, err := kubeassets.ControlPlane()
+	testEnv, err := kubeassets.Environment()
 	if err != nil {
 		return nil, err
-	}
-	crds, err := fixtures.CRDs()
-	if err != nil {
-		return nil, fmt.Errorf("loading CRDs: %w", err)
 	}
 
 	e := &Env{log: log}
@@ -97,9 +93,9 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 
 	// controller-runtime logs through logr; route it to the same handler.
 	ctrl.SetLogger(logr.FromSlogHandler(log.Handler()))
-	e.testEnv = &envtest.Environment{ControlPlane: controlPlane, CRDs: crds}
+	e.testEnv = testEnv
 	if e.restConfig, err = e.testEnv.Start(); err != nil {
-		return nil, fmt.Errorf("starting etcd and kube-apiserver (%s): %w", controlPlane.APIServer.Path, err)
+		return nil, fmt.Errorf("starting etcd and kube-apiserver (%s): %w", testEnv.ControlPlane.APIServer.Path, err)
 	}
 	if err := e.writeKubeconfig(); err != nil {
 		return nil, err

@@ -7,10 +7,9 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/keyconform/keyconform/fixtures"
-	"github.com/keyconform/keyconform/sim/kubeassets"
+	"github.com/keyconform/keyconform/internal/apiservertest"
 )
 
 // TestCRDValidation applies TrafficPolicies to a real kube-apiserver with
@@ -74,24 +73,7 @@ func TestCRDValidation(t *testing.T) {
 
 func apiServer(t *testing.T) client.Client {
 	t.Helper()
-	cp, err := kubeassets.ControlPlane()
-	if err != nil {
-		t.Fatal(err)
-	}
-	crds, err := fixtures.CRDs()
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := &envtest.Environment{ControlPlane: cp, CRDs: crds}
-	cfg, err := env.Start()
-	if err != nil {
-		t.Fatalf("starting kube-apiserver: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := env.Stop(); err != nil {
-			t.Errorf("stopping kube-apiserver: %v", err)
-		}
-	})
+	_, cfg := apiservertest.Start(t)
 	c, err := client.New(cfg, client.Options{Scheme: runtime.NewScheme()})
 	if err != nil {
 		t.Fatal(err)

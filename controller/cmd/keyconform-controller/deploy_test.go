@@ -33,6 +33,7 @@ import (
 	"github.com/keyconform/keyconform/controller/provision"
 	"github.com/keyconform/keyconform/controller/reconcile"
 	"github.com/keyconform/keyconform/fixtures"
+	"github.com/keyconform/keyconform/internal/apiservertest"
 	"github.com/keyconform/keyconform/internal/logcapture"
 	"github.com/keyconform/keyconform/sim/kubeassets"
 )
@@ -269,16 +270,7 @@ func TestDeployManifestAgreesWithTheController(t *testing.T) {
 // returns it with an admin client.
 func startEnv(t *testing.T) (*envtest.Environment, client.Client) {
 	t.Helper()
-	cp, err := kubeassets.ControlPlane()
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := &envtest.Environment{ControlPlane: cp, CRDDirectoryPaths: []string{filepath.Join(fixturesDir, "crds")}, ErrorIfCRDPathMissing: true}
-	cfg, err := env.Start()
-	if err != nil {
-		t.Fatalf("starting envtest: %v", err)
-	}
-	t.Cleanup(func() { _ = env.Stop() })
+	env, cfg := apiservertest.Start(t)
 	return env, newClient(t, cfg)
 }
 

@@ -14,8 +14,8 @@ import (
 
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
+	"github.com/keyconform/keyconform/internal/apiservertest"
 	"github.com/keyconform/keyconform/internal/logcapture"
-	"github.com/keyconform/keyconform/sim/kubeassets"
 	"github.com/keyconform/keyconform/sim/xdsclient/xdsclienttest"
 )
 
@@ -32,15 +32,7 @@ func loopbackAddress(t *testing.T) string {
 // The command against a real API server: it becomes ready, serves ADS,
 // and exits 0 when interrupted.
 func TestRunServesUntilInterrupted(t *testing.T) {
-	cp, err := kubeassets.ControlPlane()
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := &envtest.Environment{ControlPlane: cp, CRDDirectoryPaths: []string{filepath.Join("..", "..", "..", "fixtures", "crds")}, ErrorIfCRDPathMissing: true}
-	if _, err := env.Start(); err != nil {
-		t.Fatalf("starting envtest: %v", err)
-	}
-	t.Cleanup(func() { _ = env.Stop() })
+	env, _ := apiservertest.Start(t)
 	admin, err := env.AddUser(envtest.User{Name: "admin", Groups: []string{"system:masters"}}, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,71 @@
+// Package apiservertest gives tests a real kube-apiserver and etcd
+// (controller-runtime's envtest, on the binaries `make tools` builds) with
+// the project's CRDs installed. Missing binaries fail the test with the
+// advice to run `make tools`; they never skip it.
+package apiservertest
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/keyconform/keyconform/sim/kubeassets"
+)
+
+// Start runs an API server until the test ends.
+func Start(t testing.TB) (*envtest.Environment, *rest.Config) {
+	t.Helper()
+	env, cfg, err := start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := env.Stop(); err != nil {
+			t.Errorf("stopping kube-apiserver and etcd: %v", err)
+		}
+	})
+	return env, cfg
+}
+
+// Shared is one API server for all the tests of a package, started by the
+// first test that asks; stop it from TestMain.
+type Shared struct {
+	once sync.Once
+	env  *envtest.Environment
+	cfg  *rest.Config
+	err  error
+}
+
+// Config starts the shared API server if needed and returns its admin
+// configuration.
+func (s *Shared) Config(t testing.TB) *rest.Config {
+	t.Helper()
+	s.once.Do(func() { s.env, s.cfg, s.err = start() })
+	if s.err != nil {
+		t.Fatal(s.err)
+	}
+	return s.cfg
+}
+
+// Stop stops the API server if it was started.
+func (s *Shared) Stop() error {
+	if s.env == nil || s.cfg == nil {
+		return nil
+	}
+	return s.env.Stop()
+}
+
+func start() (*envtest.Environment, *rest.Config, error) {
+	env, err := kubeassets.Environment()
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg, err := env.Start()
+	if err != nil {
+		return nil, nil, fmt.Errorf("starting kube-apiserver and etcd (envtest): %w", err)
+	}
+	return env, cfg, nil
+}
