@@ -21,6 +21,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
 // Snapshot groups resources by type into a consistent snapshot.
@@ -52,14 +53,16 @@ func Any(t testing.TB, m proto.Message) *anypb.Any {
 func ListenerName(port uint32) string { return fmt.Sprintf("listener~%d", port) }
 
 // Listener is the translator's Listener for a Gateway port: 0.0.0.0:port,
-// one HCM (stat_prefix http, strip_any_host_port) with RDS over ADS, and the
+// one HCM (stat_prefix http, strip_any_host_port, use_remote_address) with
+// RDS over ADS, and the
 // http filters [api_key_auth (empty, disabled), router].
 func Listener(t testing.TB, port uint32, mutate ...func(*hcmv3.HttpConnectionManager)) *listenerv3.Listener {
 	t.Helper()
 	name := ListenerName(port)
 	hcm := &hcmv3.HttpConnectionManager{
-		StatPrefix:    "http",
-		StripPortMode: &hcmv3.HttpConnectionManager_StripAnyHostPort{StripAnyHostPort: true},
+		StatPrefix:       "http",
+		StripPortMode:    &hcmv3.HttpConnectionManager_StripAnyHostPort{StripAnyHostPort: true},
+		UseRemoteAddress: wrapperspb.Bool(true),
 		RouteSpecifier: &hcmv3.HttpConnectionManager_Rds{Rds: &hcmv3.Rds{
 			RouteConfigName: name,
 			ConfigSource: &corev3.ConfigSource{

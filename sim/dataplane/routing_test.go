@@ -122,7 +122,12 @@ var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-
 
 func TestHeadersEnvoyAdds(t *testing.T) {
 	e := newEnv(t)
-	e.start(t, standard(t, xdstest.VirtualHost(port, "www.example.com", xdstest.PrefixRoute("all", "/", clusterName)))...)
+	inner := xdstest.Listener(t, port, func(h *hcmv3.HttpConnectionManager) {
+		h.UseRemoteAddress = wrapperspb.Bool(false)
+	})
+	res := standard(t, xdstest.VirtualHost(port, "www.example.com", xdstest.PrefixRoute("all", "/", clusterName)))
+	res[0] = inner
+	e.start(t, res...)
 	got := e.do(t, request{host: "www.example.com:8080", path: "/anything", headers: map[string]string{
 		"X-Envoy-Retry-On":        "5xx", // external requests lose x-envoy-* control headers
 		"X-Forwarded-Proto":       "https",
@@ -163,12 +168,8 @@ func TestHeadersEnvoyAdds(t *testing.T) {
 
 func TestHeadersEnvoyAddsAtTheEdge(t *testing.T) {
 	e := newEnv(t)
-	edge := xdstest.Listener(t, port, func(h *hcmv3.HttpConnectionManager) {
-		h.UseRemoteAddress = wrapperspb.Bool(true)
-	})
-	res := standard(t, xdstest.VirtualHost(port, "", xdstest.PrefixRoute("all", "/", clusterName)))
-	res[0] = edge
-	e.start(t, res...)
+	// The translator's listener is an edge one (use_remote_address).
+	e.start(t, standard(t, xdstest.VirtualHost(port, "", xdstest.PrefixRoute("all", "/", clusterName)))...)
 	got := e.do(t, request{host: "h", path: "/anything", headers: map[string]string{
 		"X-Forwarded-Proto": "https", "X-Request-Id": "client-chosen", "X-Forwarded-For": "203.0.113.7",
 	}})
