@@ -24,6 +24,7 @@ import (
 
 	"github.com/keyconform/keyconform/controller/reconcile"
 	"github.com/keyconform/keyconform/controller/xds"
+	"github.com/keyconform/keyconform/internal/apiservertest"
 	"github.com/keyconform/keyconform/internal/logcapture"
 )
 
@@ -65,22 +66,9 @@ func startController(t *testing.T) *logcapture.Buffer {
 	return logs
 }
 
-// eventually retries check until it returns nil, failing the test with
-// its last error after the timeout.
 func eventually(t *testing.T, what string, check func() error) {
 	t.Helper()
-	const timeout = 30 * time.Second
-	deadline := time.Now().Add(timeout)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s: %v", what, timeout, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	apiservertest.Eventually(t, what, 30*time.Second, check)
 }
 
 // newGateway creates a Gateway of class and returns it as stored.

@@ -3,11 +3,9 @@ package reconcile
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"os"
 	"testing"
 	"time"
 
@@ -29,15 +27,7 @@ import (
 // on first use, so the pure tests run without them.
 var apiServers apiservertest.Shared
 
-func TestMain(m *testing.M) {
-	// envtest and clients log through controller-runtime's global logger.
-	ctrl.SetLogger(logr.FromSlogHandler(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
-	code := m.Run()
-	if err := apiServers.Stop(); err != nil {
-		fmt.Fprintf(os.Stderr, "stopping envtest: %v\n", err)
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { apiServers.Main(m) }
 
 // apiServer returns the shared API server's config, failing the test (never
 // skipping it) when the binaries are missing.
@@ -58,11 +48,7 @@ func testScheme(t testing.TB) *runtime.Scheme {
 // directClient talks to the API server without a cache, as kubectl does.
 func directClient(t testing.TB) client.Client {
 	t.Helper()
-	c, err := client.New(apiServer(t), client.Options{Scheme: testScheme(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return apiServers.Client(t, testScheme(t))
 }
 
 func slogTo(w io.Writer) *slog.Logger {
@@ -137,20 +123,7 @@ func freeLoopbackPort(t testing.TB) string {
 	return l.Addr().String()
 }
 
-// eventually retries check until it returns nil, failing the test with
-// its last error after timeout.
 func eventually(t testing.TB, what string, check func() error) {
 	t.Helper()
-	const timeout = 20 * time.Second
-	deadline := time.Now().Add(timeout)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s: %v", what, timeout, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	apiservertest.Eventually(t, what, 20*time.Second, check)
 }

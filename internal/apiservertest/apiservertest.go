@@ -6,10 +6,17 @@ package apiservertest
 
 import (
 	"fmt"
+	"log/slog"
+	"os"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/keyconform/keyconform/sim/kubeassets"
@@ -68,4 +75,43 @@ func start() (*envtest.Environment, *rest.Config, error) {
 		return nil, nil, fmt.Errorf("starting kube-apiserver and etcd (envtest): %w", err)
 	}
 	return env, cfg, nil
+}
+
+// Main runs a package's tests with controller-runtime logging warnings to
+// stderr, then stops s; call it from TestMain.
+func (s *Shared) Main(m *testing.M) {
+	ctrl.SetLogger(logr.FromSlogHandler(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	code := m.Run()
+	if err := s.Stop(); err != nil {
+		fmt.Fprintf(os.Stderr, "stopping kube-apiserver and etcd: %v\n", err)
+	}
+	os.Exit(code)
+}
+
+// Client is an uncached client of the shared API server, as kubectl is.
+func (s *Shared) Client(t testing.TB, scheme *runtime.Scheme) client.Client {
+	t.Helper()
+	c, err := client.New(s.Config(t), client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// Eventually retries check until it returns nil, failing the test with its
+// last error after timeout: the API server and controllers converge
+// asynchronously.
+func Eventually(t testing.TB, what string, timeout time.Duration, check func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := check()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %s: %v", what, timeout, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
