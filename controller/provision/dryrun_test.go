@@ -15,7 +15,7 @@ import (
 // defaulting, admission) by server-side dry-run, and a pod made from the
 // Deployment's template passes PodSecurity's restricted profile.
 func TestObjectsPassServerSideDryRun(t *testing.T) {
-	c := directClient(t)
+	c := apiServers.Client(t, testScheme(t))
 	ctx := t.Context()
 	for _, tc := range objectCases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -52,7 +52,7 @@ func TestObjectsPassServerSideDryRun(t *testing.T) {
 // The PodSecurity check above is live: the same namespace refuses a pod
 // that breaks the restricted profile.
 func TestRestrictedNamespaceRefusesPrivilegedPods(t *testing.T) {
-	c := directClient(t)
+	c := apiServers.Client(t, testScheme(t))
 	ns := restrictedNamespace(t, c, "dryrun-")
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: "privileged", Namespace: ns},

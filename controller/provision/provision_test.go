@@ -35,7 +35,7 @@ func startController(t *testing.T) *logcapture.Buffer {
 	t.Helper()
 	logs := &logcapture.Buffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	mgr, err := ctrl.NewManager(apiServer(t), ctrl.Options{
+	mgr, err := ctrl.NewManager(apiServers.Config(t), ctrl.Options{
 		Scheme:                 testScheme(t),
 		Logger:                 logr.FromSlogHandler(logger.Handler()),
 		Metrics:                metricsserver.Options{BindAddress: "0"},
@@ -116,7 +116,7 @@ func statusAddresses(gw *gwv1.Gateway) []string {
 // A Gateway of our class gets its data plane, which follows its listeners;
 // its status address comes from the provisioned Service.
 func TestProvisionsAndUpdatesTheDataPlane(t *testing.T) {
-	c := directClient(t)
+	c := apiServers.Client(t, testScheme(t))
 	startController(t)
 	ctx := t.Context()
 	ns := namespace(t, c)
@@ -213,7 +213,7 @@ func TestProvisionsAndUpdatesTheDataPlane(t *testing.T) {
 // Gateways of other controllers' classes get nothing; a Gateway whose
 // class goes away loses its data plane.
 func TestProvisionsOnlyOurClasses(t *testing.T) {
-	c := directClient(t)
+	c := apiServers.Client(t, testScheme(t))
 	startController(t)
 	ctx := t.Context()
 	ns := namespace(t, c)
@@ -268,7 +268,7 @@ func TestProvisionsOnlyOurClasses(t *testing.T) {
 // An object in the way that is not the Gateway's is left alone, nothing is
 // created for that Gateway, and the log says what to do.
 func TestLeavesOthersObjectsAlone(t *testing.T) {
-	c := directClient(t)
+	c := apiServers.Client(t, testScheme(t))
 	logs := startController(t)
 	ctx := t.Context()
 	ns := namespace(t, c)
@@ -305,7 +305,7 @@ func TestLeavesOthersObjectsAlone(t *testing.T) {
 // A Gateway whose data plane cannot be made (here: a name a Service cannot
 // take) gets nothing, and the log says why and what to do.
 func TestUnprovisionableGatewayIsLogged(t *testing.T) {
-	c := directClient(t)
+	c := apiServers.Client(t, testScheme(t))
 	logs := startController(t)
 	ctx := t.Context()
 	ns := namespace(t, c)

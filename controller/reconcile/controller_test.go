@@ -178,7 +178,7 @@ func foreignCondition() []metav1.Condition {
 
 func TestControllerTranslatesPublishesAndWritesStatus(t *testing.T) {
 	cut := startController(t, DefaultDebounce)
-	c := directClient(t)
+	c := apiServers.Client(t, testScheme(t))
 	ctx := context.Background()
 	a := newApp("e2e")
 	ads := dialXDS(t, cut, a.nodeID())
@@ -386,7 +386,7 @@ func assertNoKeysLogged(t *testing.T, cut *controllerUnderTest, keys ...string) 
 
 func TestInvalidPolicyFailsClosedWithoutLeakingKeys(t *testing.T) {
 	cut := startController(t, DefaultDebounce)
-	c := directClient(t)
+	c := apiServers.Client(t, testScheme(t))
 	ctx := context.Background()
 	a := newApp("invalid")
 	ads := dialXDS(t, cut, a.nodeID())
@@ -498,7 +498,7 @@ func assertKeyNowhere(t *testing.T, c client.Client, cut *controllerUnderTest, a
 }
 
 func TestEnsureGatewayClass(t *testing.T) {
-	c := directClient(t)
+	c := apiServers.Client(t, testScheme(t))
 	ctx := context.Background()
 	absent, foreign := newApp("absent").ns, newApp("foreign").ns // unique names
 	create(t, c, &gwv1.GatewayClass{
@@ -535,7 +535,7 @@ func TestEnsureGatewayClass(t *testing.T) {
 
 func TestSetupFailsClearlyWithAnIncompleteScheme(t *testing.T) {
 	// A scheme lacking TrafficPolicy: the error says how to fix it.
-	cfg := apiServer(t)
+	cfg := apiServers.Config(t)
 	s := testScheme(t)
 	bare := runtime.NewScheme()
 	for gvk := range s.AllKnownTypes() {

@@ -12,9 +12,7 @@ import (
 	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -29,13 +27,6 @@ var apiServers apiservertest.Shared
 
 func TestMain(m *testing.M) { apiServers.Main(m) }
 
-// apiServer returns the shared API server's config, failing the test (never
-// skipping it) when the binaries are missing.
-func apiServer(t testing.TB) *rest.Config {
-	t.Helper()
-	return apiServers.Config(t)
-}
-
 func testScheme(t testing.TB) *runtime.Scheme {
 	t.Helper()
 	s := runtime.NewScheme()
@@ -43,12 +34,6 @@ func testScheme(t testing.TB) *runtime.Scheme {
 		t.Fatal(err)
 	}
 	return s
-}
-
-// directClient talks to the API server without a cache, as kubectl does.
-func directClient(t testing.TB) client.Client {
-	t.Helper()
-	return apiServers.Client(t, testScheme(t))
 }
 
 func slogTo(w io.Writer) *slog.Logger {
@@ -68,7 +53,7 @@ const gatewayAddress = "127.0.0.1"
 
 func startController(t testing.TB, debounce time.Duration) *controllerUnderTest {
 	t.Helper()
-	cfg := apiServer(t)
+	cfg := apiServers.Config(t)
 	logs := &logcapture.Buffer{}
 	logger := slogTo(logs)
 	health := freeLoopbackPort(t)
