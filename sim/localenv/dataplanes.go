@@ -11,8 +11,10 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -49,6 +51,8 @@ type runningProxy struct {
 func (d *dataPlanes) setupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("localenv-dataplanes").
+		// Tests run several environments in one process.
+		WithOptions(controller.Options{SkipNameValidation: ptr.To(true)}).
 		For(&gwv1.Gateway{}).
 		Complete(d)
 }
@@ -60,7 +64,7 @@ func (d *dataPlanes) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	err := d.client.Get(ctx, req.NamespacedName, &gw)
 	if apierrors.IsNotFound(err) {
 		d.stop(req.NamespacedName)
-		return reconcile.Result{}, nil
+		return reconcile.Result{}, d.deleteService(ctx, req.NamespacedName)
 	}
 	if err != nil {
 		return reconcile.Result{}, fmt.Errorf("getting gateway %s: %w", req.NamespacedName, err)
@@ -71,9 +75,13 @@ func (d *dataPlanes) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	}
 	if !ours || gw.DeletionTimestamp != nil {
 		d.stop(req.NamespacedName)
-		return reconcile.Result{}, nil
+		return reconcile.Result{}, d.deleteService(ctx, req.NamespacedName)
 	}
-	return reconcile.Result{}, d.ensure(req.NamespacedName, listenerPorts(&gw))
+	ports := listenerPorts(&gw)
+	if err := d.ensure(req.NamespacedName, ports); err != nil {
+		return reconcile.Result{}, err
+	}
+	return reconcile.Result{}, d.publishService(ctx, &gw, ports)
 }
 
 func (d *dataPlanes) servedByUs(ctx context.Context, gw *gwv1.Gateway) (bool, error) {
