@@ -127,6 +127,7 @@ func (d *dataPlanes) ensure(key types.NamespacedName, ports []uint32) error {
 			d.log.Error("data plane stopped", "gateway", key.String(), "error", err)
 		}
 	}()
+	go d.announce(ctx, key, proxy, ports)
 	d.mu.Lock()
 	d.running[key] = rp
 	d.mu.Unlock()

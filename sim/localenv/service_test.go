@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/keyconform/keyconform/fixtures"
 	"github.com/keyconform/keyconform/sim/kubeassets"
@@ -21,7 +22,8 @@ import (
 // TestGatewayServiceAddress follows the seed document's way of finding the
 // gateway: the Service named after the Gateway reports a load balancer
 // address, and that address with the listener port reaches the gateway.
-// Deleting the Gateway removes the Service.
+// The Gateway carries where its listener is served. Deleting the Gateway
+// removes the Service.
 func TestGatewayServiceAddress(t *testing.T) {
 	port := freePort(t)
 	env := startEnv(t, Options{FixedPorts: true})
@@ -77,6 +79,18 @@ spec:
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusNotFound { // no routes yet: Envoy's 404
 			return fmt.Errorf("status %d, want 404", resp.StatusCode)
+		}
+		return nil
+	})
+
+	waitFor(t, "listener addresses announced on the gateway", func() error {
+		var gw gwv1.Gateway
+		if err := env.Client().Get(ctx, types.NamespacedName{Namespace: "edge", Name: "web"}, &gw); err != nil {
+			return err
+		}
+		want := fmt.Sprintf("%d=127.0.0.1:%d", port, port)
+		if got := gw.Annotations[ListenerAddressesAnnotation]; got != want {
+			return fmt.Errorf("annotation %q, want %q", got, want)
 		}
 		return nil
 	})

@@ -2,13 +2,14 @@ package targets
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/http"
+	"time"
 
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/keyconform/keyconform/sim/localenv"
 )
@@ -18,8 +19,7 @@ const SimGatewayClass = "kgateway"
 
 // simTarget is the local environment running in this process.
 type simTarget struct {
-	env  *localenv.Env
-	book *addressBook
+	env *localenv.Env
 }
 
 func startSim(ctx context.Context, cfg Config) (Started, error) {
@@ -27,11 +27,7 @@ func startSim(ctx context.Context, cfg Config) (Started, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting the local environment: %w", err)
 	}
-	book, err := serveAddressBook(env.GatewayAddress)
-	if err != nil {
-		return nil, errors.Join(err, env.Stop())
-	}
-	return &simTarget{env: env, book: book}, nil
+	return &simTarget{env: env}, nil
 }
 
 func (s *simTarget) RESTConfig() *rest.Config { return s.env.RESTConfig() }
@@ -43,19 +39,17 @@ func (s *simTarget) GatewayAddress(ctx context.Context, gw types.NamespacedName,
 }
 
 func (s *simTarget) Handle() Handle {
-	return Handle{Target: Sim, Kubeconfig: s.env.KubeconfigPath(), GatewayClass: SimGatewayClass, AddressBook: s.book.url}
+	return Handle{Target: Sim, Kubeconfig: s.env.KubeconfigPath(), GatewayClass: SimGatewayClass}
 }
 
-func (s *simTarget) Stop(context.Context, bool) error {
-	return errors.Join(s.book.close(), s.env.Stop())
-}
+func (s *simTarget) Stop(context.Context, bool) error { return s.env.Stop() }
 
 // simRemote is the sim target seen from another process: the API server
-// through the kubeconfig, listener addresses through the address book.
+// through the kubeconfig, and listener addresses from the annotation the
+// environment writes on each Gateway (its ports are ephemeral).
 type simRemote struct {
 	config *rest.Config
-	book   string
-	client *http.Client
+	client client.Client
 }
 
 func attachSim(h Handle) (Attached, error) {
@@ -63,10 +57,15 @@ func attachSim(h Handle) (Attached, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the sim target's kubeconfig %s: %w", h.Kubeconfig, err)
 	}
-	if h.AddressBook == "" {
-		return nil, errors.New("the sim target handle has no address book")
+	scheme, err := clusterScheme()
+	if err != nil {
+		return nil, err
 	}
-	return &simRemote{config: cfg, book: h.AddressBook, client: &http.Client{}}, nil
+	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		return nil, fmt.Errorf("connecting to the sim target's API server: %w", err)
+	}
+	return &simRemote{config: cfg, client: c}, nil
 }
 
 func (s *simRemote) RESTConfig() *rest.Config { return rest.CopyConfig(s.config) }
@@ -74,6 +73,28 @@ func (s *simRemote) GatewayClass() string     { return SimGatewayClass }
 func (s *simRemote) LoopbackOnly() bool       { return true }
 func (s *simRemote) Close() error             { return nil }
 
+// GatewayAddress waits for the Gateway's listener addresses annotation to
+// name port.
 func (s *simRemote) GatewayAddress(ctx context.Context, gw types.NamespacedName, port uint32) (string, error) {
-	return lookupAddress(ctx, s.client, s.book, gw, port)
+	var last error
+	for {
+		var g gwv1.Gateway
+		last = s.client.Get(ctx, gw, &g)
+		if last == nil {
+			addrs, err := localenv.ParseListenerAddresses(g.Annotations[localenv.ListenerAddressesAnnotation])
+			if err != nil {
+				return "", err
+			}
+			if a, ok := addrs[port]; ok {
+				return a, nil
+			}
+			last = fmt.Errorf("gateway %s: listener port %d not served yet (annotation %s: %q)",
+				gw, port, localenv.ListenerAddressesAnnotation, g.Annotations[localenv.ListenerAddressesAnnotation])
+		}
+		select {
+		case <-ctx.Done():
+			return "", fmt.Errorf("%w: %w", ctx.Err(), last)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }

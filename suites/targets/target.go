@@ -56,8 +56,6 @@ type Handle struct {
 	Kubeconfig     string `json:"kubeconfig"`
 	GatewayClass   string `json:"gatewayClass"`
 	GatewayAddress string `json:"gatewayAddress,omitempty"`
-	// AddressBook is the URL of the sim target's address service.
-	AddressBook string `json:"addressBook,omitempty"`
 }
 
 // Encode serialises h for Ginkgo's SynchronizedBeforeSuite.

@@ -1,16 +1,12 @@
 package targets
 
 import (
-	"context"
-	"errors"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
@@ -104,29 +100,8 @@ func TestForwardTarget(t *testing.T) {
 	}
 }
 
-func TestAddressBookOverLoopback(t *testing.T) {
-	book, err := serveAddressBook(func(_ context.Context, gw types.NamespacedName, port uint32) (string, error) {
-		if gw.Name == "missing" {
-			return "", errors.New("no data plane for " + gw.String())
-		}
-		return "127.0.0.1:4242", nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer book.close()
-	got, err := lookupAddress(t.Context(), http.DefaultClient, book.url, types.NamespacedName{Namespace: "ns", Name: "gw"}, 8080)
-	if err != nil || got != "127.0.0.1:4242" {
-		t.Errorf("lookup = %q, %v", got, err)
-	}
-	_, err = lookupAddress(t.Context(), http.DefaultClient, book.url, types.NamespacedName{Namespace: "ns", Name: "missing"}, 8080)
-	if err == nil || !strings.Contains(err.Error(), "no data plane for ns/missing") {
-		t.Errorf("lookup of a missing gateway: %v", err)
-	}
-}
-
 func TestHandleRoundTrip(t *testing.T) {
-	h := Handle{Target: Sim, Kubeconfig: "/tmp/kc", GatewayClass: "kgateway", AddressBook: "http://127.0.0.1:1"}
+	h := Handle{Target: Sim, Kubeconfig: "/tmp/kc", GatewayClass: "kgateway", GatewayAddress: "port-forward"}
 	data, err := h.Encode()
 	if err != nil {
 		t.Fatal(err)
