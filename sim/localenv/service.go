@@ -39,6 +39,18 @@ func (d *dataPlanes) publishService(ctx context.Context, gw *gwv1.Gateway, ports
 	if svc == nil {
 		return fmt.Errorf("provisioning of gateway %s/%s gave no Service", gw.Namespace, gw.Name)
 	}
+	var existing corev1.Service
+	err = d.client.Get(ctx, client.ObjectKeyFromObject(svc), &existing)
+	switch {
+	case err == nil && existing.Labels[provision.ManagedByLabel] != provision.ManagedBy:
+		// As the cluster provisioner does: never take over someone else's
+		// Service (say, a backend that happens to share the Gateway's name).
+		d.log.Warn("a Service of the gateway's name exists and is not ours; leaving it alone",
+			"gateway", client.ObjectKeyFromObject(gw).String())
+		return nil
+	case err != nil && !apierrors.IsNotFound(err):
+		return fmt.Errorf("reading service %s/%s: %w", svc.Namespace, svc.Name, err)
+	}
 	u, err := provision.ApplyForm(svc)
 	if err != nil {
 		return err

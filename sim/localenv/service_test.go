@@ -135,3 +135,47 @@ func waitFor(t *testing.T, what string, check func() error) {
 		}
 	}
 }
+
+// TestGatewayServiceLeavesOthersAlone: a Gateway named like an existing
+// Service (here the sample app's backend) must not take that Service over.
+func TestGatewayServiceLeavesOthersAlone(t *testing.T) {
+	env := startEnv(t, Options{SampleApp: true})
+	ctx := t.Context()
+	objs, err := fixtures.Decode("gateway", []byte(`apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata:
+  name: httpbin
+  namespace: httpbin
+spec:
+  gatewayClassName: kgateway
+  listeners:
+  - name: http
+    protocol: HTTP
+    port: 9090
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := applyObjects(ctx, env.Client(), objs); err != nil {
+		t.Fatal(err)
+	}
+	// The Gateway's data plane comes up, and its listener address is
+	// announced, while the backend Service keeps its own selector and port.
+	waitFor(t, "data plane of the gateway", func() error {
+		var gw gwv1.Gateway
+		if err := env.Client().Get(ctx, types.NamespacedName{Namespace: "httpbin", Name: "httpbin"}, &gw); err != nil {
+			return err
+		}
+		if gw.Annotations[ListenerAddressesAnnotation] == "" {
+			return fmt.Errorf("no listener addresses yet")
+		}
+		return nil
+	})
+	var svc corev1.Service
+	if err := env.Client().Get(ctx, types.NamespacedName{Namespace: "httpbin", Name: "httpbin"}, &svc); err != nil {
+		t.Fatal(err)
+	}
+	if svc.Spec.Selector["app"] != "httpbin" || len(svc.Spec.Ports) != 1 || svc.Spec.Ports[0].Port != 8000 {
+		t.Errorf("backend Service changed: selector %v, ports %v", svc.Spec.Selector, svc.Spec.Ports)
+	}
+}
