@@ -1,6 +1,7 @@
 package provision
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -12,6 +13,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/keyconform/keyconform/controller/internal/deepvalidate"
+	"github.com/keyconform/keyconform/internal/golden"
 )
 
 var seedGateway = types.NamespacedName{Namespace: "kgateway-system", Name: "http"}
@@ -25,7 +27,7 @@ func TestBootstrapGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "bootstrap.golden.yaml", out)
+	golden.Compare(t, filepath.Join("testdata", "bootstrap.golden.yaml"), out, nil)
 }
 
 // The bootstrap and every message packed in an Any inside it pass their

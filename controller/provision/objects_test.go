@@ -3,6 +3,7 @@ package provision
 import (
 	"bytes"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -13,6 +14,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 	"sigs.k8s.io/yaml"
+
+	"github.com/keyconform/keyconform/internal/golden"
 )
 
 // gateway builds a Gateway as the API server returns it (with a UID).
@@ -73,7 +76,7 @@ func TestObjectsGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, "objects-"+tc.name+".golden.yaml", render(t, objs))
+			golden.Compare(t, filepath.Join("testdata", "objects-"+tc.name+".golden.yaml"), render(t, objs), nil)
 		})
 	}
 }

@@ -1,7 +1,6 @@
 package translate
 
 import (
-	"flag"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,9 +10,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/types"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
-)
 
-var update = flag.Bool("update", false, "rewrite testdata/*/output.yaml from the translator's output")
+	"github.com/keyconform/keyconform/internal/golden"
+)
 
 // goldenCase is one folder of testdata: input.yaml (manifests) and
 // output.yaml (what Translate makes of them).
@@ -91,22 +90,10 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			path := filepath.Join("testdata", c.name, "output.yaml")
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test ./controller/translate/ -update to create it)", err)
-			}
-			if diff := cmp.Diff(string(want), string(got)); diff != "" {
-				// The xDS carries the keys; a failure message must not.
-				t.Errorf("output differs from %s (-want +got; keys redacted; -update rewrites it):\n%s",
-					path, redactKeys(diff, inputKeys(in)))
-			}
+			// The xDS carries the keys; a failure message must not.
+			golden.Compare(t, filepath.Join("testdata", c.name, "output.yaml"), got, func(diff string) string {
+				return redactKeys(diff, inputKeys(in))
+			})
 		})
 	}
 }

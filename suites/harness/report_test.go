@@ -1,8 +1,6 @@
 package harness
 
 import (
-	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -10,10 +8,9 @@ import (
 	confv1 "sigs.k8s.io/gateway-api/conformance/apis/v1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/keyconform/keyconform/internal/golden"
 	"github.com/keyconform/keyconform/suites/features"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 func TestBuildReportGolden(t *testing.T) {
 	sc := func(name string, f ...features.Name) Scenario { return Scenario{ShortName: name, Features: f} }
@@ -37,19 +34,7 @@ func TestBuildReportGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "report.golden.yaml")
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("report differs from %s (run with -update after checking):\n%s", golden, got)
-	}
+	golden.Compare(t, filepath.Join("testdata", "report.golden.yaml"), got, nil)
 }
 
 func TestBuildReportResults(t *testing.T) {
