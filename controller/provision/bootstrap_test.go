@@ -19,14 +19,7 @@ import (
 var seedGateway = types.NamespacedName{Namespace: "kgateway-system", Name: "http"}
 
 func TestBootstrapGolden(t *testing.T) {
-	b, err := Bootstrap(seedGateway, DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := RenderBootstrap(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, out := seedBootstrap(t)
 	golden.Compare(t, filepath.Join("testdata", "bootstrap.golden.yaml"), out, nil)
 }
 
@@ -34,10 +27,7 @@ func TestBootstrapGolden(t *testing.T) {
 // generated validation. The walk is independent of pack, so it also
 // proves no Any escaped pack's validation.
 func TestBootstrapValidatesDeep(t *testing.T) {
-	b, err := Bootstrap(seedGateway, DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, _ := seedBootstrap(t)
 	anys := 0
 	w := deepvalidate.Walker{
 		RequireRules: true,
@@ -58,14 +48,7 @@ func TestBootstrapValidatesDeep(t *testing.T) {
 // Envoy reads a .yaml bootstrap as YAML turned into JSON, parsed with the
 // proto JSON mapping; the rendered file must parse back to the same proto.
 func TestRenderedBootstrapParsesBack(t *testing.T) {
-	b, err := Bootstrap(seedGateway, DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := RenderBootstrap(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, out := seedBootstrap(t)
 	j, err := yaml.YAMLToJSON(out)
 	if err != nil {
 		t.Fatal(err)
@@ -143,4 +126,18 @@ func TestConfigValidateRejectsBadInput(t *testing.T) {
 			t.Errorf("image %q rejected: %v", ok, err)
 		}
 	}
+}
+
+// seedBootstrap is the bootstrap of the seed's Gateway and its rendering.
+func seedBootstrap(t *testing.T) (*bootstrapv3.Bootstrap, []byte) {
+	t.Helper()
+	b, err := Bootstrap(seedGateway, DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := RenderBootstrap(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, out
 }

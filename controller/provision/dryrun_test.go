@@ -22,12 +22,7 @@ func TestObjectsPassServerSideDryRun(t *testing.T) {
 			ns := restrictedNamespace(t, c, "dryrun-")
 			gw := tc.gw.DeepCopy()
 			gw.Namespace = ns
-			cfg := DefaultConfig()
-			tc.cfg(&cfg)
-			objs, err := Objects(gw, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
+			objs := caseObjects(t, gw, tc.cfg)
 			for _, obj := range objs {
 				u, err := ApplyForm(obj)
 				if err != nil {

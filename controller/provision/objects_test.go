@@ -70,12 +70,7 @@ func render(t *testing.T, objs []client.Object) []byte {
 func TestObjectsGolden(t *testing.T) {
 	for _, tc := range objectCases {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := DefaultConfig()
-			tc.cfg(&cfg)
-			objs, err := Objects(tc.gw, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
+			objs := caseObjects(t, tc.gw, tc.cfg)
 			golden.Compare(t, filepath.Join("testdata", "objects-"+tc.name+".golden.yaml"), render(t, objs), nil)
 		})
 	}
@@ -86,12 +81,7 @@ func TestObjectsGolden(t *testing.T) {
 func TestObjectsFitTogether(t *testing.T) {
 	for _, tc := range objectCases {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := DefaultConfig()
-			tc.cfg(&cfg)
-			objs, err := Objects(tc.gw, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
+			objs := caseObjects(t, tc.gw, tc.cfg)
 			sa, cm, svc, deploy := objs[0].(*corev1.ServiceAccount), objs[1].(*corev1.ConfigMap), objs[2].(*corev1.Service), objs[3].(*appsv1.Deployment)
 			for _, obj := range objs {
 				if obj.GetName() != tc.gw.Name || obj.GetNamespace() != tc.gw.Namespace {
@@ -119,6 +109,8 @@ func TestObjectsFitTogether(t *testing.T) {
 			if pod.Spec.ServiceAccountName != sa.Name || pod.Spec.Volumes[0].ConfigMap.Name != cm.Name {
 				t.Errorf("pods use ServiceAccount %q and ConfigMap %q, want the provisioned ones", pod.Spec.ServiceAccountName, pod.Spec.Volumes[0].ConfigMap.Name)
 			}
+			cfg := DefaultConfig()
+			tc.cfg(&cfg)
 			c := pod.Spec.Containers[0]
 			if c.Image != cfg.EnvoyImage || c.ReadinessProbe.HTTPGet.Path != "/ready" {
 				t.Errorf("container image %q, readiness %v", c.Image, c.ReadinessProbe.HTTPGet)
@@ -203,4 +195,16 @@ func TestObjectsRejectBadGateways(t *testing.T) {
 			}
 		})
 	}
+}
+
+// caseObjects provisions gw under the default config as changed by cfg.
+func caseObjects(t *testing.T, gw *gwv1.Gateway, cfg func(*Config)) []client.Object {
+	t.Helper()
+	c := DefaultConfig()
+	cfg(&c)
+	objs, err := Objects(gw, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return objs
 }
