@@ -121,13 +121,19 @@ func Start(addr string, src Source) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("admin: %w", err)
 	}
+	return Serve(ln, src), nil
+}
+
+// Serve serves the admin endpoint on ln, which the caller bound to a
+// loopback address (a pod's own loopback, say), until Close.
+func Serve(ln net.Listener, src Source) *Server {
 	s := &Server{ln: ln, srv: &http.Server{Handler: Handler(src), ReadHeaderTimeout: 10 * time.Second}}
 	go func() {
 		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			slog.Error("admin endpoint stopped", "error", err)
 		}
 	}()
-	return s, nil
+	return s
 }
 
 // Addr is the admin endpoint's address.

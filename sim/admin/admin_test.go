@@ -17,6 +17,7 @@ import (
 	"github.com/keyconform/keyconform/sim/dataplane"
 	"github.com/keyconform/keyconform/sim/httpbin"
 	"github.com/keyconform/keyconform/sim/podnet"
+	"github.com/keyconform/keyconform/sim/xdsclient"
 )
 
 const node = "kgateway-system/http"
@@ -49,7 +50,7 @@ func TestAdminEndpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	xds := xdstest.Start(t)
-	p, err := dataplane.New(dataplane.Options{XDSAddress: xds.Addr(), NodeID: node, Network: network,
+	p, err := dataplane.New(dataplane.Options{XDS: xdsclient.Options{ServerAddress: xds.Addr(), NodeID: node}, Network: network,
 		Logger:          slog.New(slog.NewTextHandler(t.Output(), nil)),
 		ListenOverrides: map[uint32]string{8080: "127.0.0.1:0"}})
 	if err != nil {

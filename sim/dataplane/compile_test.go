@@ -88,10 +88,10 @@ func TestHTTPFilterChainRejections(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			stages, _, err := compileHTTPFilters(tt.filters)
+			chain, err := compileHTTPFilters(tt.filters)
 			if tt.want == "" {
-				if err != nil || len(stages) != 1 {
-					t.Fatalf("stages %v, error %v", stages, err)
+				if err != nil || len(chain.stages) != 1 {
+					t.Fatalf("chain %+v, error %v", chain, err)
 				}
 				return
 			}

@@ -17,6 +17,7 @@ import (
 	"github.com/keyconform/keyconform/sim/dataplane"
 	"github.com/keyconform/keyconform/sim/httpbin"
 	"github.com/keyconform/keyconform/sim/podnet"
+	"github.com/keyconform/keyconform/sim/xdsclient"
 )
 
 const (
@@ -52,10 +53,13 @@ func newEnv(t testing.TB) *env {
 		client:  &http.Client{Transport: &http.Transport{Proxy: nil}, Timeout: 20 * time.Second},
 	}
 	e.proxy, err = dataplane.New(dataplane.Options{
-		XDSAddress: e.xds.Addr(), NodeID: nodeID, Network: network,
-		Logger:            slog.New(slog.NewTextHandler(t.Output(), nil)),
-		ListenOverrides:   map[uint32]string{port: "127.0.0.1:0", port2: "127.0.0.1:0"},
-		XDSInitialBackoff: 20 * time.Millisecond, XDSMaxBackoff: 200 * time.Millisecond,
+		XDS: xdsclient.Options{
+			ServerAddress: e.xds.Addr(), NodeID: nodeID,
+			InitialBackoff: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
+		},
+		Network:         network,
+		Logger:          slog.New(slog.NewTextHandler(t.Output(), nil)),
+		ListenOverrides: map[uint32]string{port: "127.0.0.1:0", port2: "127.0.0.1:0"},
 	})
 	if err != nil {
 		t.Fatal(err)

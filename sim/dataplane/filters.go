@@ -8,6 +8,7 @@ import (
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	apikeyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/api_key_auth/v3"
+	healthcheckv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/health_check/v3"
 	routerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	"google.golang.org/protobuf/proto"
@@ -94,50 +95,69 @@ func compilePerFilter(configs map[string]*anypb.Any) (perFilter, error) {
 	return out, nil
 }
 
+// httpChain is a compiled http filter chain.
+type httpChain struct {
+	healthCheck *healthCheck // first, when present
+	stages      []authStage
+	router      *routerv3.Router
+}
+
 // compileHTTPFilters checks the chain as Envoy does (terminal router last)
-// and returns the api_key_auth stages and the router's settings.
-func compileHTTPFilters(filters []*hcmv3.HttpFilter) (stages []authStage, router *routerv3.Router, err error) {
+// and returns the health check, the api_key_auth stages and the router's
+// settings.
+func compileHTTPFilters(filters []*hcmv3.HttpFilter) (*httpChain, error) {
+	chain := &httpChain{}
 	for i, f := range filters {
 		last := i == len(filters)-1
 		if f.GetConfigDiscovery() != nil {
-			return nil, nil, fmt.Errorf("http filter %q uses config_discovery (ECDS), which the sim does not implement", f.GetName())
+			return nil, fmt.Errorf("http filter %q uses config_discovery (ECDS), which the sim does not implement", f.GetName())
 		}
 		if f.GetTypedConfig() == nil {
-			return nil, nil, fmt.Errorf("http filter %q has no typed_config", f.GetName())
+			return nil, fmt.Errorf("http filter %q has no typed_config", f.GetName())
 		}
 		m, err := unpack(f.GetTypedConfig())
 		if err != nil {
 			if f.GetIsOptional() {
 				continue
 			}
-			return nil, nil, fmt.Errorf("http filter %q: %w", f.GetName(), err)
+			return nil, fmt.Errorf("http filter %q: %w", f.GetName(), err)
 		}
 		switch m := m.(type) {
+		case *healthcheckv3.HealthCheck:
+			if i != 0 || f.GetDisabled() {
+				// Only the readiness listeners of bootstraps use it, first.
+				return nil, fmt.Errorf("http filter %q: the sim implements %s only as the first, enabled filter of a chain", f.GetName(), "envoy.filters.http.health_check")
+			}
+			hc, err := compileHealthCheck(m)
+			if err != nil {
+				return nil, fmt.Errorf("http filter %q: %w", f.GetName(), err)
+			}
+			chain.healthCheck = hc
 		case *apikeyv3.ApiKeyAuth:
 			if last {
-				return nil, nil, fmt.Errorf("Error: non-terminal filter named %s of type %s is the last filter in a http filter chain.", f.GetName(), apikeyauth.FilterName)
+				return nil, fmt.Errorf("Error: non-terminal filter named %s of type %s is the last filter in a http filter chain.", f.GetName(), apikeyauth.FilterName)
 			}
 			cfg, err := apikeyauth.Compile(m)
 			if err != nil {
-				return nil, nil, fmt.Errorf("http filter %q: %w", f.GetName(), err)
+				return nil, fmt.Errorf("http filter %q: %w", f.GetName(), err)
 			}
-			stages = append(stages, authStage{name: f.GetName(), config: cfg, disabled: f.GetDisabled()})
+			chain.stages = append(chain.stages, authStage{name: f.GetName(), config: cfg, disabled: f.GetDisabled()})
 		case *routerv3.Router:
 			if !last {
-				return nil, nil, fmt.Errorf("Error: terminal filter named %s of type envoy.filters.http.router must be the last filter in a http filter chain.", f.GetName())
+				return nil, fmt.Errorf("Error: terminal filter named %s of type envoy.filters.http.router must be the last filter in a http filter chain.", f.GetName())
 			}
-			router = m
+			chain.router = m
 		default:
 			if f.GetIsOptional() {
 				continue
 			}
-			return nil, nil, fmt.Errorf("http filter %q (%s) is not implemented by the sim, which implements envoy.filters.http.api_key_auth and envoy.filters.http.router", f.GetName(), f.GetTypedConfig().GetTypeUrl())
+			return nil, fmt.Errorf("http filter %q (%s) is not implemented by the sim, which implements envoy.filters.http.api_key_auth, envoy.filters.http.health_check and envoy.filters.http.router", f.GetName(), f.GetTypedConfig().GetTypeUrl())
 		}
 	}
-	if router == nil {
-		return nil, nil, errors.New("the http filter chain has no envoy.filters.http.router as its last filter")
+	if chain.router == nil {
+		return nil, errors.New("the http filter chain has no envoy.filters.http.router as its last filter")
 	}
-	return stages, router, nil
+	return chain, nil
 }
 
 // stageConfig decides, for one stage and the matched route (nil when none),

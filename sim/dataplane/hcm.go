@@ -62,6 +62,12 @@ func (h *hcmRuntime) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.rqTotal.Add(1)
 	h.normalizeHost(r)
 	h.mutateRequestHeaders(r)
+	if hc := h.spec.healthCheck; hc != nil && hc.matches(r) {
+		// Listeners serve only once the server is live, and the sim never
+		// fails its health checks: always OK.
+		h.localReply(w, http.StatusOK, "")
+		return
+	}
 	rt := h.table.route(r)
 
 	if up := upgradeType(r.Header); up != "" && rt != nil && !h.upgradeAllowed(up, rt) {

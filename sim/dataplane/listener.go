@@ -25,6 +25,7 @@ type hcmSpec struct {
 	rdsName      string      // RDS over ADS, or
 	inlineRoutes *routeTable // an inline route_config
 
+	healthCheck          *healthCheck
 	stages               []authStage
 	suppressEnvoyHeaders bool
 
@@ -154,10 +155,10 @@ func compileHCM(h *hcmv3.HttpConnectionManager) (*hcmSpec, error) {
 	default:
 		return nil, fmt.Errorf("route specifier %T is not implemented by the sim", rs)
 	}
-	stages, router, err := compileHTTPFilters(h.GetHttpFilters())
+	chain, err := compileHTTPFilters(h.GetHttpFilters())
 	if err != nil {
 		return nil, err
 	}
-	s.stages, s.suppressEnvoyHeaders = stages, router.GetSuppressEnvoyHeaders()
+	s.healthCheck, s.stages, s.suppressEnvoyHeaders = chain.healthCheck, chain.stages, chain.router.GetSuppressEnvoyHeaders()
 	return s, nil
 }

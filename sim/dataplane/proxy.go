@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/netip"
@@ -32,11 +33,20 @@ import (
 
 // Options configure a Proxy.
 type Options struct {
-	// XDSAddress is the control plane's loopback host:port.
-	XDSAddress string
-	// NodeID is the Gateway's "<namespace>/<name>"; NodeCluster is optional.
-	NodeID      string
-	NodeCluster string
+	// XDS says where the control plane is and who this data plane is; the
+	// proxy supplies Handler and Logger. A zero ServerAddress means no
+	// dynamic resources: the proxy serves its static ones only.
+	XDS xdsclient.Options
+	// StaticListeners and StaticClusters are a bootstrap's static_resources:
+	// compiled at New (an error there is a start-up error), never replaced
+	// by xDS.
+	StaticListeners []*listenerv3.Listener
+	StaticClusters  []*clusterv3.Cluster
+	// Pod, when set, is the network namespace the proxy runs in: listeners
+	// bind inside it (reachable at the pod IP, or only from inside the pod
+	// for 127.0.0.1) and every connection is made from it. ListenOverrides
+	// and Network are then unused.
+	Pod *podnet.Pod
 	// ListenOverrides binds a listener port elsewhere than 127.0.0.1:<port>,
 	// e.g. 8080 -> "127.0.0.1:0" for an ephemeral port. Values must be
 	// loopback.
@@ -45,16 +55,15 @@ type Options struct {
 	// new empty one when nil.
 	Network *podnet.Network
 	Logger  *slog.Logger
-	// XDSBackoff bounds reconnection delays (xdsclient defaults when zero).
-	XDSInitialBackoff, XDSMaxBackoff time.Duration
 }
 
 // Proxy is the data plane. Create it with New and start it with Run.
 type Proxy struct {
 	log       *slog.Logger
 	network   *podnet.Network
+	pod       *podnet.Pod
 	overrides map[uint32]netip.AddrPort
-	xds       *xdsclient.Client
+	xds       *xdsclient.Client // nil without dynamic resources
 	transport *http.Transport
 	stats     *stats
 
@@ -72,6 +81,10 @@ type Proxy struct {
 	seen      map[string]bool
 	servers   map[string]*server
 	warming   map[string]int // resource type -> warming count, for gauges
+
+	// Static resources, merged into every LDS and CDS update.
+	staticListeners map[string]*entry[*listenerSpec]
+	staticClusters  map[string]*entry[*clusterSpec]
 }
 
 // New validates opts and returns a proxy that has not connected yet.
@@ -98,6 +111,10 @@ func New(opts Options) (*Proxy, error) {
 	if p.network == nil {
 		p.network = podnet.New()
 	}
+	dial := p.network.DialContext
+	if opts.Pod != nil {
+		p.pod, p.network, dial = opts.Pod, opts.Pod.Network(), opts.Pod.DialContext
+	}
 	for port, addr := range opts.ListenOverrides {
 		ap, err := netip.ParseAddrPort(addr)
 		if err != nil || !ap.Addr().IsLoopback() {
@@ -105,26 +122,60 @@ func New(opts Options) (*Proxy, error) {
 		}
 		p.overrides[port] = ap
 	}
-	xds, err := xdsclient.New(xdsclient.Options{
-		ServerAddress: opts.XDSAddress, NodeID: opts.NodeID, NodeCluster: opts.NodeCluster,
-		Handler: (*xdsHandler)(p), Logger: log,
-		InitialBackoff: opts.XDSInitialBackoff, MaxBackoff: opts.XDSMaxBackoff,
-	})
-	if err != nil {
+	if err := p.compileStatic(opts.StaticListeners, opts.StaticClusters); err != nil {
 		return nil, err
 	}
-	p.xds = xds
+	if opts.XDS.ServerAddress != "" {
+		xo := opts.XDS
+		xo.Handler, xo.Logger = (*xdsHandler)(p), log
+		if xo.Dial == nil && opts.Pod != nil {
+			xo.Dial = func(ctx context.Context, addr string) (net.Conn, error) { return dial(ctx, "tcp", addr) }
+		}
+		xds, err := xdsclient.New(xo)
+		if err != nil {
+			return nil, err
+		}
+		p.xds = xds
+	}
 	p.transport = &http.Transport{
 		// Every upstream connection goes through the simulated pod network;
 		// never through an environment proxy.
 		Proxy:               nil,
-		DialContext:         p.network.DialContext,
+		DialContext:         dial,
 		MaxIdleConns:        1024,
 		MaxIdleConnsPerHost: 256,
 		IdleConnTimeout:     time.Minute,
 		DisableCompression:  true,
 	}
 	return p, nil
+}
+
+// compileStatic compiles a bootstrap's static resources, refusing the
+// first one the sim cannot honour, as Envoy refuses to start.
+func (p *Proxy) compileStatic(listeners []*listenerv3.Listener, clusters []*clusterv3.Cluster) error {
+	p.staticListeners = map[string]*entry[*listenerSpec]{}
+	p.staticClusters = map[string]*entry[*clusterSpec]{}
+	for i, l := range listeners {
+		s, err := compileListener(l)
+		if err != nil {
+			return fmt.Errorf("static_resources.listeners[%d] %q: %w", i, l.GetName(), err)
+		}
+		if _, dup := p.staticListeners[l.GetName()]; dup {
+			return fmt.Errorf("static_resources.listeners[%d]: duplicate listener name %q", i, l.GetName())
+		}
+		p.staticListeners[l.GetName()] = &entry[*listenerSpec]{version: "static", updated: time.Now(), msg: l, spec: s}
+	}
+	for i, c := range clusters {
+		s, err := compileCluster(c)
+		if err != nil {
+			return fmt.Errorf("static_resources.clusters[%d] %q: %w", i, c.GetName(), err)
+		}
+		if _, dup := p.staticClusters[c.GetName()]; dup {
+			return fmt.Errorf("static_resources.clusters[%d]: duplicate cluster name %q", i, c.GetName())
+		}
+		p.staticClusters[c.GetName()] = &entry[*clusterSpec]{version: "static", updated: time.Now(), msg: c, spec: s}
+	}
+	return nil
 }
 
 // Network is the simulated pod network the proxy dials through.
@@ -136,15 +187,47 @@ func (p *Proxy) Run(ctx context.Context) error {
 	if !p.running.CompareAndSwap(false, true) {
 		return errors.New("dataplane: Run called twice")
 	}
-	err := p.xds.Run(ctx)
+	if err := p.startStatic(); err != nil {
+		p.closeServers()
+		return err
+	}
+	var err error
+	if p.xds != nil {
+		err = p.xds.Run(ctx)
+	} else {
+		<-ctx.Done()
+	}
+	p.closeServers()
+	p.transport.CloseIdleConnections()
+	return err
+}
+
+// startStatic puts the static resources in force before any xDS arrives,
+// as Envoy's server does before it starts its ADS stream. A static listener
+// that cannot bind stops the start, as it stops Envoy.
+func (p *Proxy) startStatic() error {
 	p.mu.Lock()
+	defer p.mu.Unlock()
+	listeners, err := p.bind(maps.Clone(p.staticListeners))
+	if err != nil {
+		return err
+	}
+	p.listeners, p.clusters = listeners, maps.Clone(p.staticClusters)
+	if p.xds == nil {
+		// Nothing to wait for.
+		p.seen[resource.ListenerType], p.seen[resource.ClusterType] = true, true
+	}
+	p.rebuild()
+	return nil
+}
+
+func (p *Proxy) closeServers() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	for name, s := range p.servers {
 		s.close()
 		delete(p.servers, name)
 	}
-	p.mu.Unlock()
-	p.transport.CloseIdleConnections()
-	return err
 }
 
 // WaitReady blocks until the proxy is LIVE (see ServerState) or ctx ends.
@@ -196,7 +279,7 @@ func (p *Proxy) Stats() []Stat {
 		"control_plane.connected_state":            0,
 	}
 	p.mu.Unlock()
-	if p.xds.Connected() {
+	if p.xds != nil && p.xds.Connected() {
 		gauges["control_plane.connected_state"] = 1
 	}
 	return p.stats.list(gauges)
@@ -224,6 +307,7 @@ func (p *Proxy) apply(typeURL, version string, res []*anypb.Any) error {
 	case resource.ListenerType:
 		var next map[string]*entry[*listenerSpec]
 		next, names, err = applyResources(p.listeners, version, now, res, true, compileListenerMessage)
+		err = errors.Join(err, withStatic(next, p.staticListeners, "listener"))
 		next, bindErr := p.bind(next)
 		p.listeners, err = next, errors.Join(err, bindErr)
 		p.xds.Subscribe(resource.RouteType, p.routeNames())
@@ -231,6 +315,7 @@ func (p *Proxy) apply(typeURL, version string, res []*anypb.Any) error {
 		p.routes, names, err = applyResources(p.routes, version, now, res, false, compileRouteMessage)
 	case resource.ClusterType:
 		p.clusters, names, err = applyResources(p.clusters, version, now, res, true, compileClusterMessage)
+		err = errors.Join(err, withStatic(p.clusters, p.staticClusters, "cluster"))
 		p.xds.Subscribe(resource.EndpointType, p.endpointNames())
 	case resource.EndpointType:
 		p.endpoints, names, err = applyResources(p.endpoints, version, now, res, false, compileEndpointsMessage)
@@ -338,10 +423,13 @@ func compileEndpointsMessage(m proto.Message) (string, *endpointSet, error) {
 	return cla.GetClusterName(), s, err
 }
 
-// bindAddr is where a listener is bound: its override, else its own
-// address if loopback, else 127.0.0.1 on its port. The sim never listens on
-// a non-loopback address.
+// bindAddr is where a listener is bound. In a pod, its own address.
+// Otherwise its override, else its own address if loopback, else 127.0.0.1
+// on its port: the sim never listens on a non-loopback address.
 func (p *Proxy) bindAddr(l *listenerSpec) netip.AddrPort {
+	if p.pod != nil {
+		return netip.AddrPortFrom(l.address, uint16(l.port))
+	}
 	if ap, ok := p.overrides[l.port]; ok {
 		return ap
 	}
@@ -350,6 +438,13 @@ func (p *Proxy) bindAddr(l *listenerSpec) netip.AddrPort {
 		addr = l.address
 	}
 	return netip.AddrPortFrom(addr, uint16(l.port))
+}
+
+func (p *Proxy) listenOn(addr netip.AddrPort) (net.Listener, error) {
+	if p.pod != nil {
+		return p.pod.Listen(addr.Addr(), addr.Port())
+	}
+	return net.Listen("tcp", addr.String())
 }
 
 // bind opens the sockets of new or moved listeners, as Envoy does when it
@@ -369,12 +464,18 @@ func (p *Proxy) bind(next map[string]*entry[*listenerSpec]) (map[string]*entry[*
 		if s := p.servers[name]; s != nil && s.bind == want {
 			continue
 		}
-		s, err := listen(name, want, p.log)
+		if old := p.servers[name]; old != nil && p.pod != nil && old.bind.Port() == want.Port() {
+			// In a pod the port is the socket's identity: free it first.
+			old.close()
+			delete(p.servers, name)
+		}
+		ln, err := p.listenOn(want)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("listener %q: cannot bind %s: %w", name, want, err))
 			p.revertListener(next, name)
 			continue
 		}
+		s := newServer(name, want, ln, p.log)
 		if old := p.servers[name]; old != nil {
 			old.close()
 		}
@@ -421,6 +522,7 @@ func (p *Proxy) rebuild() {
 		ups[name] = newUpstream(name, eps)
 	}
 	warmingListeners := 0
+	var ready []*server
 	for name, l := range p.listeners {
 		table := l.spec.hcm.inlineRoutes
 		if table == nil {
@@ -434,7 +536,7 @@ func (p *Proxy) rebuild() {
 			continue
 		}
 		s.hcm.Store(newHCMRuntime(p, l.spec, table, ups))
-		s.serve()
+		ready = append(ready, s)
 	}
 	p.warming[resource.ClusterType] = warmingClusters
 	p.warming[resource.ListenerType] = warmingListeners
@@ -445,6 +547,28 @@ func (p *Proxy) rebuild() {
 			p.log.Info("data plane LIVE", "listeners", len(p.listeners), "clusters", len(p.clusters))
 		})
 	}
+	// Envoy starts its listeners once its initialisation is done (the
+	// first listeners, clusters, routes and endpoints), then each new one
+	// as soon as it is warm.
+	if p.live.Load() {
+		for _, s := range ready {
+			s.serve()
+		}
+	}
+}
+
+// withStatic puts the static resources back into next, refusing a dynamic
+// one that takes a static one's name: Envoy's listener and cluster managers
+// never let xDS replace what the bootstrap defined.
+func withStatic[T any](next, static map[string]*entry[T], kind string) error {
+	var errs []error
+	for name, e := range static {
+		if d, ok := next[name]; ok && d != e {
+			errs = append(errs, fmt.Errorf("%q: cannot update static %s through xDS", name, kind))
+		}
+		next[name] = e
+	}
+	return errors.Join(errs...)
 }
 
 func keepOnly[T any](m map[string]*entry[T], names []string) {
@@ -471,11 +595,7 @@ type server struct {
 	log     *slog.Logger
 }
 
-func listen(name string, addr netip.AddrPort, log *slog.Logger) (*server, error) {
-	ln, err := net.Listen("tcp", addr.String())
-	if err != nil {
-		return nil, err
-	}
+func newServer(name string, addr netip.AddrPort, ln net.Listener, log *slog.Logger) *server {
 	s := &server{name: name, bind: addr, ln: ln, log: log.With("listener", name, "addr", ln.Addr().String())}
 	s.http = &http.Server{
 		Handler:                      s,
@@ -483,7 +603,7 @@ func listen(name string, addr netip.AddrPort, log *slog.Logger) (*server, error)
 		DisableGeneralOptionsHandler: true,
 		ErrorLog:                     slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
-	return s, nil
+	return s
 }
 
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {

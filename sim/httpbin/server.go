@@ -41,13 +41,19 @@ func Start(addr string) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("httpbin: %w", err)
 	}
+	return Serve(ln), nil
+}
+
+// Serve serves go-httpbin on ln, bound by the caller to a loopback address
+// (a simulated pod's socket, say), until Close.
+func Serve(ln net.Listener) *Server {
 	s := &Server{ln: ln, srv: &http.Server{Handler: Handler(), ReadHeaderTimeout: 10 * time.Second}}
 	go func() {
 		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			slog.Error("httpbin stopped", "addr", ln.Addr().String(), "error", err)
 		}
 	}()
-	return s, nil
+	return s
 }
 
 // Addr is the address the server listens on.

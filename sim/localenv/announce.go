@@ -2,17 +2,15 @@ package localenv
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
-
-	"github.com/keyconform/keyconform/sim/dataplane"
 )
 
 // ListenerAddressesAnnotation, on a Gateway, says where the environment
@@ -21,29 +19,29 @@ import (
 // process, a user with kubectl) finds them.
 const ListenerAddressesAnnotation = "localenv.keyconform.dev/listener-addresses"
 
-// announce waits until the data plane has bound every port and writes
-// their addresses on the Gateway.
-func (d *dataPlanes) announce(ctx context.Context, key types.NamespacedName, proxy *dataplane.Proxy, ports []uint32) {
-	if err := proxy.WaitReady(ctx); err != nil {
-		return // stopped before it was ready
-	}
-	addrs := make(map[uint32]string, len(ports))
-	for _, p := range ports {
-		if a, ok := proxy.ListenerAddr(p); ok {
-			addrs[p] = a
+// WaitListenerAddress waits until the Gateway's annotation names listener
+// port and returns the address it is served at.
+func WaitListenerAddress(ctx context.Context, r client.Reader, gw types.NamespacedName, port uint32) (string, error) {
+	var last error
+	for {
+		var g gwv1.Gateway
+		last = r.Get(ctx, gw, &g)
+		if last == nil {
+			addrs, err := ParseListenerAddresses(g.Annotations[ListenerAddressesAnnotation])
+			if err != nil {
+				return "", err
+			}
+			if a, ok := addrs[port]; ok {
+				return a, nil
+			}
+			last = fmt.Errorf("gateway %s: listener port %d not served yet (annotation %s: %q; is the Gateway's class served, and its data plane running? kubectl get pods -A)",
+				gw, port, ListenerAddressesAnnotation, g.Annotations[ListenerAddressesAnnotation])
 		}
-	}
-	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{
-		"annotations": map[string]string{ListenerAddressesAnnotation: FormatListenerAddresses(addrs)},
-	}})
-	if err != nil {
-		d.log.Error("encoding listener addresses", "gateway", key.String(), "error", err)
-		return
-	}
-	gw := &gwv1.Gateway{}
-	gw.Namespace, gw.Name = key.Namespace, key.Name
-	if err := d.client.Patch(ctx, gw, client.RawPatch(types.MergePatchType, patch)); client.IgnoreNotFound(err) != nil {
-		d.log.Error("announcing listener addresses", "gateway", key.String(), "error", err)
+		select {
+		case <-ctx.Done():
+			return "", fmt.Errorf("%w: %w", ctx.Err(), last)
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 }
 

@@ -1,7 +1,6 @@
 package localenv
 
 import (
-	"fmt"
 	"net/netip"
 	"sort"
 
@@ -120,10 +119,4 @@ func protocolOrTCP(p corev1.Protocol) corev1.Protocol {
 		return corev1.ProtocolTCP
 	}
 	return p
-}
-
-// podName mimics a ReplicaSet pod name closely enough for humans reading
-// EndpointSlices; nothing parses it.
-func podName(deployment string, index int) string {
-	return fmt.Sprintf("%s-sim-%d", deployment, index)
 }

@@ -1,8 +1,12 @@
 // Package localenv is the local environment: a real etcd and kube-apiserver
 // (controller-runtime's envtest), the project's CRDs, the reference
-// controller, one sim data plane per Gateway of its class, and simulated
-// go-httpbin workloads on a simulated pod network. Nothing needs Docker or a
-// kubelet, and no traffic leaves loopback.
+// controller provisioning Envoy Deployments as on a cluster, and what a
+// cluster would add around them: a kubelet that runs Deployments of the
+// images it knows in process (go-httpbin, and Envoy as sim data planes
+// configured from their own bootstrap) on a simulated pod network, cluster
+// DNS and Service routing on that network, a load balancer giving each
+// LoadBalancer Service its own loopback address, and a garbage collector.
+// Nothing needs Docker or a kubelet, and no traffic leaves loopback.
 package localenv
 
 import (
@@ -16,39 +20,52 @@ import (
 	"path/filepath"
 	"sync"
 
+	"math/rand/v2"
+
 	"github.com/go-logr/logr"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
-	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
-	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 
-	"github.com/keyconform/keyconform/controller/reconcile"
-	"github.com/keyconform/keyconform/controller/xds"
+	"github.com/keyconform/keyconform/controller/controlplane"
+	"github.com/keyconform/keyconform/controller/provision"
 	"github.com/keyconform/keyconform/fixtures"
-	"github.com/keyconform/keyconform/sim/httpbin"
 	"github.com/keyconform/keyconform/sim/kubeassets"
 	"github.com/keyconform/keyconform/sim/podnet"
 )
 
 // Options configure Start. The zero value gives a test environment:
-// ephemeral ports, nothing installed beyond the CRDs.
+// load balancer addresses anywhere in 127.0.0.0/8, nothing installed
+// beyond the CRDs.
 type Options struct {
 	Logger *slog.Logger
-	// FixedPorts serves Gateway listener port N on 127.0.0.1:N (make run);
-	// otherwise every listener port gets an ephemeral loopback port.
-	FixedPorts bool
-	// ListenOverrides serve the given listener ports elsewhere on loopback,
-	// e.g. 8080 -> "127.0.0.1:9080" when 8080 is taken.
+	// SeedLoopback gives the seed's Gateway (kgateway-system/http) the load
+	// balancer address 127.0.0.1, as `make run` documents, and every other
+	// load balancer an address from 127.0.0.2 up; otherwise addresses start
+	// at a random point of 127.0.0.0/8, so environments running side by
+	// side rarely meet.
+	SeedLoopback bool
+	// ListenOverrides serve the seed Gateway's listener ports elsewhere on
+	// loopback, e.g. 8080 -> "127.0.0.1:9080" when 8080 is taken.
 	ListenOverrides map[uint32]string
 	// SampleApp installs the seed's "Before you begin" state: Gateway
 	// kgateway-system/http and the httpbin sample app.
 	SampleApp bool
+	// EnvoyImages are image repositories, besides envoyproxy/envoy, whose
+	// containers run as sim data planes (implementations that wrap Envoy
+	// in an image of their own).
+	EnvoyImages []string
 }
+
+// SeedGateway is the seed document's Gateway.
+var SeedGateway = types.NamespacedName{Namespace: "kgateway-system", Name: "http"}
+
+// controllerXDS is the Service through which provisioned Envoy pods reach
+// the controller's xDS server, as fixtures/deploy installs it on a cluster.
+var controllerXDS = types.NamespacedName{Namespace: "kgateway-system", Name: "keyconform-controller"}
 
 // Env is a running local environment. Stop it to release every process,
 // port and temporary file.
@@ -60,12 +77,12 @@ type Env struct {
 	kubeconfig string
 	tmpDir     string
 
-	cancel     context.CancelFunc
-	background sync.WaitGroup
-	workloads  *workloads
-	dataPlanes *dataPlanes
-	stopOnce   sync.Once
-	stopErr    error
+	cancel       context.CancelFunc
+	background   sync.WaitGroup
+	kubelet      *kubelet
+	loadBalancer *loadBalancer
+	stopOnce     sync.Once
+	stopErr      error
 }
 
 // Start brings the environment up. On any error everything started so far
@@ -75,9 +92,11 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	listen, err := listenAddressFunc(opts)
-	if err != nil {
-		return nil, err
+	for port, addr := range opts.ListenOverrides {
+		ap, err := netip.ParseAddrPort(addr)
+		if err != nil || !ap.Addr().IsLoopback() {
+			return nil, fmt.Errorf("listen override for port %d: %q is not a loopback IP:port (e.g. 127.0.0.1:9080)", port, addr)
+		}
 	}
 	testEnv, err := kubeassets.Environment()
 	if err != nil {
@@ -101,68 +120,72 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 		return nil, err
 	}
 
-	scheme := runtime.NewScheme()
-	if err := reconcile.AddToScheme(scheme); err != nil {
-		return nil, fmt.Errorf("building scheme: %w", err)
-	}
-	mgr, err := ctrl.NewManager(e.restConfig, ctrl.Options{
-		Scheme:                 scheme,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-	})
+	// The controller runs as on a cluster: it provisions an Envoy
+	// Deployment per Gateway, which the kubelet below runs as a sim.
+	cfg := provision.DefaultConfig()
+	cfg.XDSAddress = fmt.Sprintf("%s.%s.svc.cluster.local:%d", controllerXDS.Name, controllerXDS.Namespace, controllerXDSPort)
+	cp, err := controlplane.New(e.restConfig, controlplane.Options{Provision: &cfg, Logger: log.With("component", "controller")})
 	if err != nil {
-		return nil, fmt.Errorf("creating manager: %w", err)
+		return nil, err
 	}
-	e.client = mgr.GetClient()
-
+	mgr := cp.Manager()
+	e.client = cp.Client()
 	xdsListener, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("listening for xDS: %w", err)
-	}
-	xdsServer := xds.NewServer(log.With("component", "xds"))
-	opt := reconcile.Options{
-		Logger:    log.With("component", "controller"),
-		Addresses: loopbackAddress,
-	}
-	if err := reconcile.SetupWithManager(mgr, xdsServer, opt); err != nil {
-		xdsListener.Close()
-		return nil, fmt.Errorf("setting up controller: %w", err)
 	}
 
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	e.cancel = cancel
 	network := podnet.New()
-	e.workloads = &workloads{
-		client:  e.client,
-		net:     network,
-		start:   startHTTPBin,
-		log:     log.With("component", "workloads"),
-		ips:     newIPAllocator(podNetwork),
-		running: map[types.NamespacedName]*replicaSet{},
+	pods := newIPAllocator(podNetwork)
+	e.kubelet = &kubelet{
+		client:   e.client,
+		reader:   mgr.GetAPIReader(),
+		net:      network,
+		runtimes: runtimes(opts.EnvoyImages),
+		ips:      pods,
+		log:      log.With("component", "kubelet"),
+		ctx:      runCtx,
+		wake:     make(chan event.GenericEvent),
+		pods:     map[types.NamespacedName]*runningPod{},
 	}
-	e.dataPlanes = &dataPlanes{
-		client:         e.client,
-		controllerName: reconcile.DefaultControllerName,
-		xdsAddress:     xdsListener.Addr().String(),
-		network:        network,
-		listenAddress:  listen,
-		log:            log.With("component", "dataplane"),
-		ctx:            runCtx,
-		running:        map[types.NamespacedName]*runningProxy{},
+	e.loadBalancer = &loadBalancer{
+		client:    e.client,
+		net:       network,
+		log:       log.With("component", "load-balancer"),
+		overrides: opts.ListenOverrides,
+		pool:      loadBalancerPool(opts.SeedLoopback),
+		running:   map[types.NamespacedName]*balancer{},
 	}
-	if err := e.workloads.setupWithManager(mgr); err != nil {
-		xdsListener.Close()
-		return nil, fmt.Errorf("setting up workloads: %w", err)
+	if opts.SeedLoopback {
+		e.loadBalancer.pinned = map[types.NamespacedName]netip.Addr{SeedGateway: netip.MustParseAddr("127.0.0.1")}
 	}
-	if err := e.dataPlanes.setupWithManager(mgr); err != nil {
-		xdsListener.Close()
-		return nil, fmt.Errorf("setting up data planes: %w", err)
+	gc := &garbageCollector{client: e.client, reader: mgr.GetAPIReader(), log: log.With("component", "gc")}
+	for name, setup := range map[string]func() error{
+		"kubelet":       func() error { return e.kubelet.setupWithManager(mgr) },
+		"service proxy": func() error { return (&serviceProxy{client: e.client, net: network}).setupWithManager(mgr) },
+		"load balancer": func() error { return e.loadBalancer.setupWithManager(mgr) },
+		"gc":            func() error { return gc.setupWithManager(ctx, mgr) },
+	} {
+		if err := setup(); err != nil {
+			xdsListener.Close()
+			return nil, fmt.Errorf("setting up the %s: %w", name, err)
+		}
 	}
 
-	e.goBackground("xds server", func() error { return xdsServer.Serve(runCtx, xdsListener) })
-	e.goBackground("manager", func() error { return mgr.Start(runCtx) })
+	e.goBackground("controller", func() error { return cp.Run(runCtx, xdsListener) })
 	if !mgr.GetCache().WaitForCacheSync(ctx) {
 		return nil, fmt.Errorf("controller caches did not sync: %w", context.Cause(ctx))
+	}
+	xdsIP, err := pods.next()
+	if err != nil {
+		return nil, err
+	}
+	host := hostService{Namespace: controllerXDS.Namespace, Name: controllerXDS.Name, Port: controllerXDSPort,
+		Local: xdsListener.Addr().(*net.TCPAddr).AddrPort()}
+	if err := host.publish(ctx, e.client, network, xdsIP); err != nil {
+		return nil, err
 	}
 
 	if opts.SampleApp {
@@ -173,20 +196,22 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	return e, nil
 }
 
+// controllerXDSPort is the xDS port of the controller's Service.
+const controllerXDSPort = 18000
+
 // podNetwork is where simulated pods get their IPs: kind's pod range, so
 // EndpointSlices look as they would on a kind cluster.
 var podNetwork = netip.MustParsePrefix("10.244.0.0/16")
 
-func loopbackAddress(types.NamespacedName) []gwv1.GatewayStatusAddress {
-	return []gwv1.GatewayStatusAddress{{Type: ptr.To(gwv1.IPAddressType), Value: "127.0.0.1"}}
-}
-
-func startHTTPBin() (string, func() error, error) {
-	s, err := httpbin.Start("127.0.0.1:0")
-	if err != nil {
-		return "", nil, err
+// loadBalancerPool hands out load balancer addresses from 127.0.0.2 up, or
+// from a random point of 127.0.0.0/8.
+func loadBalancerPool(fromTwo bool) *ipAllocator {
+	loopback := netip.MustParsePrefix("127.0.0.0/8")
+	if fromTwo {
+		return newIPAllocator(loopback)
 	}
-	return s.Addr(), s.Close, nil
+	start := netip.AddrFrom4([4]byte{127, byte(16 + rand.IntN(224)), byte(rand.IntN(256)), 0})
+	return &ipAllocator{prefix: loopback, last: start}
 }
 
 func (e *Env) goBackground(name string, run func() error) {
@@ -229,10 +254,10 @@ func (e *Env) RESTConfig() *rest.Config { return rest.CopyConfig(e.restConfig) }
 // Client is a client of the environment's API server.
 func (e *Env) Client() client.Client { return e.client }
 
-// GatewayAddress waits until the data plane of gateway has bound listener
-// port and returns its loopback address.
+// GatewayAddress waits until the load balancer of gateway serves listener
+// port and returns the loopback address it serves it at.
 func (e *Env) GatewayAddress(ctx context.Context, gateway types.NamespacedName, port uint32) (string, error) {
-	return e.dataPlanes.address(ctx, gateway, port)
+	return WaitListenerAddress(ctx, e.client, gateway, port)
 }
 
 // ApplyDir applies every manifest of a fixtures folder (e.g. "sample-app").
@@ -250,15 +275,15 @@ func (e *Env) ApplyDir(ctx context.Context, dir string) error {
 func (e *Env) Stop() error {
 	e.stopOnce.Do(func() {
 		var errs []error
-		if e.dataPlanes != nil {
-			e.dataPlanes.stopAll()
+		if e.loadBalancer != nil {
+			e.loadBalancer.stopAll()
 		}
 		if e.cancel != nil {
 			e.cancel()
 		}
 		e.background.Wait()
-		if e.workloads != nil {
-			errs = append(errs, e.workloads.close())
+		if e.kubelet != nil {
+			errs = append(errs, e.kubelet.close())
 		}
 		if e.testEnv != nil && e.restConfig != nil {
 			if err := e.testEnv.Stop(); err != nil {

@@ -11,6 +11,9 @@ import (
 	"maps"
 	"net"
 	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -24,6 +27,9 @@ const DialTimeout = 5 * time.Second
 type Network struct {
 	mu       sync.RWMutex
 	routes   map[netip.AddrPort]netip.AddrPort
+	hosts    map[string]netip.Addr
+	services map[netip.AddrPort][]netip.AddrPort
+	next     uint64 // round robin over a Service's endpoints
 	refusals map[string]uint64
 
 	// dial reaches a mapped loopback address; a field so that tests can
@@ -36,6 +42,8 @@ func New() *Network {
 	d := &net.Dialer{Timeout: DialTimeout}
 	return &Network{
 		routes:   make(map[netip.AddrPort]netip.AddrPort),
+		hosts:    make(map[string]netip.Addr),
+		services: make(map[netip.AddrPort][]netip.AddrPort),
 		refusals: make(map[string]uint64),
 		dial:     d.DialContext,
 	}
@@ -85,19 +93,79 @@ func (n *Network) Remove(virtual string) {
 	n.mu.Unlock()
 }
 
-// Lookup returns the loopback address virtual is mapped to.
+// Lookup returns the loopback address virtual is mapped to. virtual may
+// name a host known to the network (a Service's DNS name) or a Service's
+// virtual IP, which are resolved as cluster DNS and kube-proxy would: the
+// name to its IP, the Service IP:port to one of its endpoints, in turn.
 func (n *Network) Lookup(virtual string) (string, bool) {
-	v, err := parseAddrPort(virtual)
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	v, err := n.resolveLocked(virtual)
 	if err != nil {
 		return "", false
 	}
-	n.mu.RLock()
+	if eps := n.services[v]; len(eps) > 0 {
+		v = eps[n.next%uint64(len(eps))]
+		n.next++
+	}
 	l, ok := n.routes[v]
-	n.mu.RUnlock()
 	if !ok {
 		return "", false
 	}
 	return l.String(), true
+}
+
+// resolveLocked turns "host:port" into an IP:port, through the host table
+// when host is a name.
+func (n *Network) resolveLocked(hostport string) (netip.AddrPort, error) {
+	if v, err := parseAddrPort(hostport); err == nil {
+		return v, nil
+	}
+	host, port, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	ip, ok := n.hosts[canonicalHost(host)]
+	if !ok {
+		return netip.AddrPort{}, fmt.Errorf("podnet: no host %q", host)
+	}
+	p, err := strconv.ParseUint(port, 10, 16)
+	if err != nil {
+		return netip.AddrPort{}, fmt.Errorf("podnet: port %q: %w", port, err)
+	}
+	return netip.AddrPortFrom(ip, uint16(p)), nil
+}
+
+// canonicalHost is how names are keyed: DNS is case-insensitive, and a
+// fully qualified name's trailing dot names the same host.
+func canonicalHost(h string) string {
+	return strings.ToLower(strings.TrimSuffix(h, "."))
+}
+
+// SetHosts replaces the host table: DNS names (e.g.
+// "keyconform-controller.kgateway-system.svc.cluster.local") and the
+// virtual IP each resolves to.
+func (n *Network) SetHosts(hosts map[string]netip.Addr) {
+	table := make(map[string]netip.Addr, len(hosts))
+	for h, ip := range hosts {
+		table[canonicalHost(h)] = ip.Unmap()
+	}
+	n.mu.Lock()
+	n.hosts = table
+	n.mu.Unlock()
+}
+
+// SetServices replaces the Service table: each Service virtual IP:port and
+// the endpoint addresses (virtual IP:port, themselves mapped with Add) a
+// connection to it reaches, taken in turn.
+func (n *Network) SetServices(services map[netip.AddrPort][]netip.AddrPort) {
+	table := make(map[netip.AddrPort][]netip.AddrPort, len(services))
+	for vip, eps := range services {
+		table[netip.AddrPortFrom(vip.Addr().Unmap(), vip.Port())] = slices.Clone(eps)
+	}
+	n.mu.Lock()
+	n.services = table
+	n.mu.Unlock()
 }
 
 // Refusals returns how many times each unmapped address was refused.

@@ -1,16 +1,21 @@
 package xdsclient
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
-	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/keyconform/keyconform/internal/xdstest"
@@ -18,45 +23,66 @@ import (
 
 const node = "kgateway-system/http"
 
-// recorder is a Handler that keeps what it accepted and rejects listeners
-// whose name starts with "bad".
+// recorder is a Handler that keeps what it accepted and subscribes as
+// Envoy does: to each listener's route configuration (named like the
+// listener) and each EDS cluster's endpoints. It rejects what reject
+// rejects, by default listeners whose name starts with "bad".
 type recorder struct {
 	client *Client
+	reject func(m proto.Message) error
 
 	mu       sync.Mutex
-	accepted map[string]map[string]bool // type -> names
+	accepted map[string]map[string]proto.Message // type -> name -> resource
 	versions map[string]string
 	changed  chan struct{}
 }
 
 func newRecorder() *recorder {
-	return &recorder{accepted: map[string]map[string]bool{}, versions: map[string]string{}, changed: make(chan struct{})}
+	return &recorder{
+		reject:   rejectBadListeners,
+		accepted: map[string]map[string]proto.Message{},
+		versions: map[string]string{},
+		changed:  make(chan struct{}),
+	}
+}
+
+func rejectBadListeners(m proto.Message) error {
+	if l, ok := m.(*listenerv3.Listener); ok && strings.HasPrefix(l.GetName(), "bad") {
+		return fmt.Errorf("listener %q: invalid", l.GetName())
+	}
+	return nil
 }
 
 func (r *recorder) Apply(typeURL, version string, res []*anypb.Any) error {
-	names := map[string]bool{}
-	var routes []string
+	got := map[string]proto.Message{}
+	var wanted []string
 	for _, a := range res {
 		m, err := a.UnmarshalNew()
 		if err != nil {
 			return err
 		}
+		if err := r.reject(m); err != nil {
+			return err
+		}
+		name := cachev3.GetResourceName(m)
+		got[name] = m
 		switch m := m.(type) {
 		case *listenerv3.Listener:
-			if strings.HasPrefix(m.GetName(), "bad") {
-				return fmt.Errorf("listener %q: invalid", m.GetName())
+			wanted = append(wanted, name)
+		case *clusterv3.Cluster:
+			if m.GetType() == clusterv3.Cluster_EDS {
+				wanted = append(wanted, cmp.Or(m.GetEdsClusterConfig().GetServiceName(), name))
 			}
-			names[m.GetName()] = true
-			routes = append(routes, m.GetName())
-		case *routev3.RouteConfiguration:
-			names[m.GetName()] = true
 		}
 	}
-	if typeURL == resource.ListenerType {
-		r.client.Subscribe(resource.RouteType, routes)
+	switch typeURL {
+	case resource.ListenerType:
+		r.client.Subscribe(resource.RouteType, wanted)
+	case resource.ClusterType:
+		r.client.Subscribe(resource.EndpointType, wanted)
 	}
 	r.mu.Lock()
-	r.accepted[typeURL] = names
+	r.accepted[typeURL] = got
 	r.versions[typeURL] = version
 	close(r.changed)
 	r.changed = make(chan struct{})
@@ -64,29 +90,53 @@ func (r *recorder) Apply(typeURL, version string, res []*anypb.Any) error {
 	return nil
 }
 
-func (r *recorder) waitVersion(t *testing.T, typeURL, version string) map[string]bool {
+// wait returns what the handler accepted of typeURL once cond holds for it.
+func (r *recorder) wait(t *testing.T, typeURL, what string, cond func(version string, got map[string]proto.Message) bool) map[string]proto.Message {
 	t.Helper()
 	deadline := time.After(10 * time.Second)
 	for {
 		r.mu.Lock()
-		if r.versions[typeURL] == version {
-			defer r.mu.Unlock()
-			return r.accepted[typeURL]
-		}
-		ch := r.changed
+		version, got, ch := r.versions[typeURL], r.accepted[typeURL], r.changed
 		r.mu.Unlock()
+		if cond(version, got) {
+			return got
+		}
 		select {
 		case <-ch:
 		case <-deadline:
-			t.Fatalf("handler never accepted %s version %q", typeURL, version)
+			t.Fatalf("handler never accepted %s %s (last: version %q, %v)", typeURL, what, version, slices.Sorted(maps.Keys(got)))
 		}
 	}
 }
 
-func startClient(t *testing.T, addr string) (*Client, *recorder) {
+func (r *recorder) waitVersion(t *testing.T, typeURL, version string) map[string]proto.Message {
 	t.Helper()
-	rec := newRecorder()
-	c, err := New(Options{ServerAddress: addr, NodeID: node, Handler: rec, InitialBackoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond})
+	return r.wait(t, typeURL, fmt.Sprintf("version %q", version), func(v string, _ map[string]proto.Message) bool { return v == version })
+}
+
+// waitState waits until the handler holds exactly names of typeURL at
+// version: the whole set, as a state-of-the-world handler sees it.
+func (r *recorder) waitState(t *testing.T, typeURL, version string, names ...string) map[string]proto.Message {
+	t.Helper()
+	return r.wait(t, typeURL, fmt.Sprintf("version %q with %v", version, names), func(v string, got map[string]proto.Message) bool {
+		return v == version && slices.Equal(slices.Sorted(maps.Keys(got)), names)
+	})
+}
+
+// startClient runs a client with opts, filling in the node id, a recorder
+// as Handler unless opts has one, and short backoffs.
+func startClient(t *testing.T, opts Options) (*Client, *recorder) {
+	t.Helper()
+	rec, ok := opts.Handler.(*recorder)
+	if !ok {
+		rec = newRecorder()
+		opts.Handler = rec
+	}
+	if opts.Node == nil {
+		opts.NodeID = node
+	}
+	opts.InitialBackoff, opts.MaxBackoff = 20*time.Millisecond, 100*time.Millisecond
+	c, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,14 +180,14 @@ func TestNewRejectsNonLoopbackServer(t *testing.T) {
 func TestACKSubscribeNACKAndRecover(t *testing.T) {
 	srv := xdstest.Start(t)
 	srv.Set(t, node, "v1", xdstest.Listener(t, 8080), xdstest.RouteConfig(8080))
-	_, rec := startClient(t, srv.Addr())
+	_, rec := startClient(t, Options{ServerAddress: srv.Addr()})
 
-	if got := rec.waitVersion(t, resource.ListenerType, "v1"); !got["listener~8080"] {
+	if got := rec.waitVersion(t, resource.ListenerType, "v1"); got["listener~8080"] == nil {
 		t.Fatalf("accepted listeners %v", got)
 	}
 	srv.WaitACK(t, resource.ListenerType, "v1")
 	// The listener's route configuration was subscribed by name and ACKed.
-	if got := rec.waitVersion(t, resource.RouteType, "v1"); !got["listener~8080"] {
+	if got := rec.waitVersion(t, resource.RouteType, "v1"); got["listener~8080"] == nil {
 		t.Fatalf("accepted routes %v", got)
 	}
 	srv.WaitACK(t, resource.RouteType, "v1")
@@ -166,10 +216,10 @@ func TestACKSubscribeNACKAndRecover(t *testing.T) {
 
 	// A fixed snapshot applies (within the repeat-NACK pacing).
 	srv.Set(t, node, "v3", xdstest.Listener(t, 8080), xdstest.Listener(t, 9090), xdstest.RouteConfig(8080), xdstest.RouteConfig(9090))
-	if got := rec.waitVersion(t, resource.ListenerType, "v3"); !got["listener~9090"] {
+	if got := rec.waitVersion(t, resource.ListenerType, "v3"); got["listener~9090"] == nil {
 		t.Fatalf("accepted listeners %v", got)
 	}
-	if got := rec.waitVersion(t, resource.RouteType, "v3"); !got["listener~9090"] || !got["listener~8080"] {
+	if got := rec.waitVersion(t, resource.RouteType, "v3"); got["listener~9090"] == nil || got["listener~8080"] == nil {
 		t.Fatalf("accepted routes %v", got)
 	}
 }
@@ -177,7 +227,7 @@ func TestACKSubscribeNACKAndRecover(t *testing.T) {
 func TestReconnectKeepsVersionsAndAppliesNewConfig(t *testing.T) {
 	srv := xdstest.Start(t)
 	srv.Set(t, node, "v1", xdstest.Listener(t, 8080), xdstest.RouteConfig(8080))
-	c, rec := startClient(t, srv.Addr())
+	c, rec := startClient(t, Options{ServerAddress: srv.Addr()})
 	rec.waitVersion(t, resource.ListenerType, "v1")
 	waitFor(t, "connected", c.Connected)
 
@@ -187,7 +237,7 @@ func TestReconnectKeepsVersionsAndAppliesNewConfig(t *testing.T) {
 	srv.Restart(t)
 	srv.Set(t, node, "v2", xdstest.Listener(t, 8081), xdstest.RouteConfig(8081))
 	waitFor(t, "reconnected", c.Connected)
-	if got := rec.waitVersion(t, resource.ListenerType, "v2"); !got["listener~8081"] || got["listener~8080"] {
+	if got := rec.waitVersion(t, resource.ListenerType, "v2"); got["listener~8081"] == nil || got["listener~8080"] != nil {
 		t.Fatalf("accepted listeners after reconnect %v", got)
 	}
 	// The first request on the new stream carried the last accepted version.

@@ -4,35 +4,59 @@ import (
 	"cmp"
 	"slices"
 
-	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	"google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/keyconform/keyconform/sim/sensitive"
 )
 
-// requestLocked queues the current request for typeURL (an ACK, a NACK when
-// detail is set, or a subscription change) on the live stream, if any.
-func (c *Client) requestLocked(typeURL string, detail *status.Status) {
+// requestLocked asks the live stream, if any, to tell the server about
+// typeURL; what it is told is decided when the request is sent.
+func (c *Client) requestLocked(typeURL string) {
+	if c.session != nil {
+		c.session.enqueue(typeURL)
+	}
+}
+
+// answerLocked queues the ACK or NACK of a response on the live stream.
+// Each answer goes out in a request of its own, as Envoy sends them.
+func (c *Client) answerLocked(typeURL string, a answer) {
 	if c.session == nil {
 		return
 	}
 	s := c.subs[typeURL]
-	s.sent = true
-	c.session.enqueue(c.buildLocked(typeURL, s, detail))
+	s.answers = append(s.answers, a)
+	c.requestLocked(typeURL)
 }
 
-func (c *Client) buildLocked(typeURL string, s *subscription, detail *status.Status) *discoveryv3.DiscoveryRequest {
-	req := &discoveryv3.DiscoveryRequest{
-		Node:          c.node,
-		TypeUrl:       typeURL,
-		VersionInfo:   s.version,
-		ResponseNonce: s.nonce,
-		ErrorDetail:   detail,
+// nextRequest builds the next request for typeURL from the subscription
+// state, or returns nil when the server is owed nothing. It runs as the
+// request is sent, so a request waiting behind others carries the latest
+// names. first tells whether it is the stream's first message.
+func (c *Client) nextRequest(typeURL string, first bool) proto.Message {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.subs[typeURL]
+	if !s.due() {
+		return nil
 	}
+	var node *corev3.Node
+	if first || !c.opts.NodeOnFirstMessageOnly {
+		node = c.node
+	}
+	var ans *answer
+	if len(s.answers) > 0 {
+		a := s.answers[0]
+		s.answers, ans = s.answers[1:], &a
+	}
+	req := c.wire.request(typeURL, s, node, ans)
+	s.sent = true
 	if !s.wildcard {
-		req.ResourceNames = s.names
+		s.announced = s.names
+		s.dropUnannounced(s.held)
 	}
 	return req
 }

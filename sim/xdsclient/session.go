@@ -4,26 +4,29 @@ import (
 	"context"
 	"sync"
 
-	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/proto"
 )
 
-// session serialises the requests of one ADS stream. In state-of-the-world
-// xDS the latest request of a type carries the whole state (version, nonce,
-// names, error), so an unsent request is simply replaced by a newer one.
+// session serialises the requests of one ADS stream, in either wire form.
+// It only records which types the server is owed a request for; each
+// request is built as it is sent, from the subscription state of that
+// moment, so asking twice before a send costs one request and no change is
+// lost.
 type session struct {
-	stream  discoveryv3.AggregatedDiscoveryService_StreamAggregatedResourcesClient
+	stream  grpc.ClientStream
 	mu      sync.Mutex
-	pending map[string]*discoveryv3.DiscoveryRequest
+	pending map[string]bool
 	wake    chan struct{}
 }
 
-func newSession(stream discoveryv3.AggregatedDiscoveryService_StreamAggregatedResourcesClient) *session {
-	return &session{stream: stream, pending: map[string]*discoveryv3.DiscoveryRequest{}, wake: make(chan struct{}, 1)}
+func newSession(stream grpc.ClientStream) *session {
+	return &session{stream: stream, pending: map[string]bool{}, wake: make(chan struct{}, 1)}
 }
 
-func (s *session) enqueue(req *discoveryv3.DiscoveryRequest) {
+func (s *session) enqueue(typeURL string) {
 	s.mu.Lock()
-	s.pending[req.GetTypeUrl()] = req
+	s.pending[typeURL] = true
 	s.mu.Unlock()
 	select {
 	case s.wake <- struct{}{}:
@@ -31,7 +34,10 @@ func (s *session) enqueue(req *discoveryv3.DiscoveryRequest) {
 	}
 }
 
-func (s *session) sendLoop(ctx context.Context) error {
+// sendLoop sends, type by type in Envoy's order, every request next builds
+// until it has none left for the type.
+func (s *session) sendLoop(ctx context.Context, next func(typeURL string, first bool) proto.Message) error {
+	first := true
 	for {
 		select {
 		case <-ctx.Done():
@@ -39,17 +45,20 @@ func (s *session) sendLoop(ctx context.Context) error {
 		case <-s.wake:
 		}
 		s.mu.Lock()
-		var batch []*discoveryv3.DiscoveryRequest
+		var types []string
 		for _, t := range typeOrder {
-			if r, ok := s.pending[t]; ok {
-				batch = append(batch, r)
+			if s.pending[t] {
+				types = append(types, t)
 				delete(s.pending, t)
 			}
 		}
 		s.mu.Unlock()
-		for _, r := range batch {
-			if err := s.stream.Send(r); err != nil {
-				return err
+		for _, t := range types {
+			for req := next(t, first); req != nil; req = next(t, first) {
+				if err := s.stream.SendMsg(req); err != nil {
+					return err
+				}
+				first = false
 			}
 		}
 	}

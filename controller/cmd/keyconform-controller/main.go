@@ -16,16 +16,11 @@ import (
 	"syscall"
 
 	"github.com/go-logr/logr"
-	"golang.org/x/sync/errgroup"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	ctrl "sigs.k8s.io/controller-runtime"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	"github.com/keyconform/keyconform/controller/provision"
-	"github.com/keyconform/keyconform/controller/reconcile"
-	"github.com/keyconform/keyconform/controller/xds"
+	"github.com/keyconform/keyconform/controller/controlplane"
 )
 
 // Exit codes.
@@ -59,61 +54,37 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	return exitOK
 }
 
-// serve runs the manager and the xDS server until ctx ends or one fails.
+// serve runs the controller until ctx ends or it fails.
 func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 	ctrl.SetLogger(logr.FromSlogHandler(logger.Handler()))
 	restConfig, err := kubeConfig(cfg.kubeconfig)
 	if err != nil {
 		return err
 	}
-	scheme := runtime.NewScheme()
-	if err := reconcile.AddToScheme(scheme); err != nil {
-		return fmt.Errorf("building the scheme: %w", err)
-	}
-	opts := ctrl.Options{
-		Scheme:                 scheme,
-		Metrics:                metricsserver.Options{BindAddress: cfg.metricsAddress},
-		HealthProbeBindAddress: cfg.healthAddress,
-	}
-	if cfg.provision == provisionEnvoy {
-		opts.Cache.ByObject = provision.CacheByObject()
-	}
-	mgr, err := ctrl.NewManager(restConfig, opts)
-	if err != nil {
-		return fmt.Errorf("creating the controller manager: %w", err)
-	}
-	addresses := cfg.gatewayAddrs.source()
-	if cfg.provision == provisionEnvoy {
-		addresses = provision.Addresses(mgr.GetClient())
-		if err := provision.SetupWithManager(mgr, provision.Options{
-			Config:         cfg.envoy,
-			ControllerName: cfg.controllerName,
-			Logger:         logger.With("component", "provision"),
-		}); err != nil {
-			return err
-		}
-	}
-	server := xds.NewServer(logger.With("component", "xds"))
-	if err := reconcile.SetupWithManager(mgr, server, reconcile.Options{
+	opts := controlplane.Options{
 		ControllerName:   cfg.controllerName,
 		GatewayClassName: cfg.gatewayClass,
-		Addresses:        addresses,
-		Logger:           logger.With("component", "reconcile"),
-	}); err != nil {
+		MetricsAddress:   cfg.metricsAddress,
+		HealthAddress:    cfg.healthAddress,
+		Logger:           logger,
+	}
+	if cfg.provision == provisionEnvoy {
+		opts.Provision = &cfg.envoy
+	} else {
+		opts.Addresses = cfg.gatewayAddrs.source()
+	}
+	cp, err := controlplane.New(restConfig, opts)
+	if err != nil {
 		return err
 	}
 	lis, err := net.Listen("tcp", cfg.xdsAddress)
 	if err != nil {
 		return fmt.Errorf("listening for xDS on %s: %w", cfg.xdsAddress, err)
 	}
-
 	logger.Info("keyconform-controller starting",
 		"controller", cfg.controllerName, "gatewayclass", cfg.gatewayClass, "provision", cfg.provision,
 		"xds", lis.Addr().String(), "metrics", cfg.metricsAddress, "health", cfg.healthAddress)
-	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return server.Serve(ctx, lis) })
-	g.Go(func() error { return mgr.Start(ctx) })
-	return g.Wait()
+	return cp.Run(ctx, lis)
 }
 
 // kubeConfig loads an explicit kubeconfig, or else follows the usual

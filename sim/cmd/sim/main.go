@@ -17,6 +17,7 @@ import (
 	"github.com/keyconform/keyconform/sim/admin"
 	"github.com/keyconform/keyconform/sim/dataplane"
 	"github.com/keyconform/keyconform/sim/podnet"
+	"github.com/keyconform/keyconform/sim/xdsclient"
 )
 
 func main() {
@@ -41,7 +42,7 @@ func run(c config) error {
 		return err
 	}
 	p, err := dataplane.New(dataplane.Options{
-		XDSAddress: c.xdsAddress, NodeID: c.nodeID, NodeCluster: c.nodeCluster,
+		XDS:             xdsclient.Options{ServerAddress: c.xdsAddress, NodeID: c.nodeID, NodeCluster: c.nodeCluster},
 		ListenOverrides: c.overrides, Network: network, Logger: log,
 	})
 	if err != nil {

@@ -1,0 +1,216 @@
+package localenv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/keyconform/keyconform/sim/admin"
+	"github.com/keyconform/keyconform/sim/dataplane"
+	"github.com/keyconform/keyconform/sim/envoybootstrap"
+	"github.com/keyconform/keyconform/sim/httpbin"
+	"github.com/keyconform/keyconform/sim/podnet"
+	"github.com/keyconform/keyconform/sim/xdsclient"
+)
+
+// Images the environment runs in process.
+const (
+	httpbinImage = "mccutchen/go-httpbin"
+	envoyImage   = "envoyproxy/envoy"
+)
+
+// AdminAddressAnnotation, on a pod running Envoy, is where its admin
+// interface (/ready, /stats, /config_dump with keys redacted) is served on
+// this machine's loopback.
+const AdminAddressAnnotation = "localenv.keyconform.dev/admin-address"
+
+// container is one running container of a simulated pod.
+type container interface {
+	// ready is closed once the container passes its readiness checks.
+	ready() <-chan struct{}
+	// annotations are written on the Pod once it runs.
+	annotations() map[string]string
+	stop() error
+}
+
+// containerStart is what the pod's container runs in: the Pod (with its IP
+// in status), the container, its network namespace and a reader of the
+// API server for its volumes and environment.
+type containerStart struct {
+	pod    *corev1.Pod
+	c      *corev1.Container
+	net    *podnet.Pod
+	reader client.Reader
+	log    *slog.Logger
+}
+
+// runtime starts the containers of one image.
+type runtime struct {
+	name  string
+	match func(image string) bool
+	start func(ctx context.Context, s containerStart) (container, error)
+}
+
+// runtimes are the images the environment can run: go-httpbin, and Envoy
+// (its official images and extra repositories, for implementations that
+// ship Envoy in an image of their own).
+func runtimes(extraEnvoyImages []string) []runtime {
+	envoy := append([]string{envoyImage}, extraEnvoyImages...)
+	return []runtime{
+		{name: "go-httpbin", match: repoIn(httpbinImage), start: startHTTPBin},
+		{name: "envoy", match: repoIn(envoy...), start: startEnvoy},
+	}
+}
+
+// repoIn matches an image whose repository (registry host and tag or
+// digest aside) ends with one of repos.
+func repoIn(repos ...string) func(string) bool {
+	return func(image string) bool {
+		name, _, _ := strings.Cut(image, "@")
+		if i := strings.LastIndex(name, ":"); i > strings.LastIndex(name, "/") {
+			name = name[:i]
+		}
+		for _, r := range repos {
+			if name == r || strings.HasSuffix(name, "/"+r) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// closedReady is the readiness of a container that is ready once started.
+var closedReady = func() <-chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+type httpbinContainer struct{ servers []*httpbin.Server }
+
+func (h *httpbinContainer) ready() <-chan struct{}         { return closedReady }
+func (h *httpbinContainer) annotations() map[string]string { return nil }
+func (h *httpbinContainer) stop() error {
+	var errs []error
+	for _, s := range h.servers {
+		errs = append(errs, s.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// startHTTPBin serves go-httpbin on each declared container port (8080,
+// go-httpbin's default, when none is declared).
+func startHTTPBin(_ context.Context, s containerStart) (container, error) {
+	ports := s.c.Ports
+	if len(ports) == 0 {
+		ports = []corev1.ContainerPort{{ContainerPort: 8080}}
+	}
+	h := &httpbinContainer{}
+	for _, p := range ports {
+		ln, err := s.net.Listen(netip.IPv4Unspecified(), uint16(p.ContainerPort))
+		if err != nil {
+			return nil, errors.Join(err, h.stop())
+		}
+		h.servers = append(h.servers, httpbin.Serve(ln))
+	}
+	return h, nil
+}
+
+type envoyContainer struct {
+	proxy  *dataplane.Proxy
+	admin  *admin.Server
+	cancel context.CancelFunc
+	done   chan struct{}
+	live   chan struct{}
+}
+
+func (e *envoyContainer) ready() <-chan struct{} { return e.live }
+func (e *envoyContainer) annotations() map[string]string {
+	if e.admin == nil {
+		return nil
+	}
+	return map[string]string{AdminAddressAnnotation: e.admin.Addr()}
+}
+
+func (e *envoyContainer) stop() error {
+	e.cancel()
+	<-e.done
+	if e.admin != nil {
+		return e.admin.Close()
+	}
+	return nil
+}
+
+// startEnvoy runs a sim data plane configured only from what the pod gives
+// Envoy: its command line (with $(VAR) expanded from its environment, as
+// the kubelet does) and the files its bootstrap names, from its volumes.
+func startEnvoy(ctx context.Context, s containerStart) (container, error) {
+	env, err := containerEnv(ctx, s.reader, s.pod, s.c)
+	if err != nil {
+		return nil, err
+	}
+	command := make([]string, len(s.c.Command))
+	for i, a := range s.c.Command {
+		command[i] = expand(a, env)
+	}
+	args := make([]string, len(s.c.Args))
+	for i, a := range s.c.Args {
+		args[i] = expand(a, env)
+	}
+	files, err := newPodFS(ctx, s.reader, s.pod, s.c)
+	if err != nil {
+		return nil, err
+	}
+	envoyArgs, err := envoybootstrap.FromContainer(command, args)
+	if err != nil {
+		return nil, fmt.Errorf("envoy command line: %w", err)
+	}
+	cfg, err := envoybootstrap.Load(envoyArgs, files.read)
+	if err != nil {
+		return nil, fmt.Errorf("envoy bootstrap: %w", err)
+	}
+	log := s.log.With("pod", s.pod.Namespace+"/"+s.pod.Name, "container", s.c.Name)
+	if len(cfg.Ignored) > 0 {
+		log.Debug("envoy settings without effect in the sim", "ignored", cfg.Ignored)
+	}
+	opts := dataplane.Options{
+		StaticListeners: cfg.Listeners,
+		StaticClusters:  cfg.Clusters,
+		Pod:             s.net,
+		Logger:          log,
+	}
+	if ads := cfg.ADS; ads != nil {
+		opts.XDS = xdsclient.Options{
+			ServerAddress: ads.Address, Node: cfg.Node, TLS: ads.TLS, Delta: ads.Delta,
+			NodeOnFirstMessageOnly: ads.NodeOnFirstMessageOnly,
+		}
+	}
+	proxy, err := dataplane.New(opts)
+	if err != nil {
+		return nil, fmt.Errorf("envoy: %w", err)
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	e := &envoyContainer{proxy: proxy, cancel: cancel, done: make(chan struct{}), live: make(chan struct{})}
+	if cfg.Admin.IsValid() {
+		ln, err := s.net.Listen(cfg.Admin.Addr(), cfg.Admin.Port())
+		if err != nil {
+			cancel()
+			return nil, fmt.Errorf("envoy admin %s: %w", cfg.Admin, err)
+		}
+		e.admin = admin.Serve(ln, proxy)
+	}
+	go func() {
+		defer close(e.done)
+		if err := proxy.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
+			log.Error("envoy stopped", "error", err)
+		}
+	}()
+	go func() {
+		if proxy.WaitReady(runCtx) == nil {
+			close(e.live)
+		}
+	}()
+	return e, nil
+}
