@@ -50,6 +50,15 @@ type Options struct {
 	Logger *slog.Logger
 }
 
+// EnvoyProvisioning is provisioning with the default Envoy image and
+// Service type, Envoy pods reaching the controller's xDS server at
+// xdsAddress (host:port, a Service DNS name in a cluster).
+func EnvoyProvisioning(xdsAddress string) *provision.Config {
+	cfg := provision.DefaultConfig()
+	cfg.XDSAddress = xdsAddress
+	return &cfg
+}
+
 // ControlPlane is an assembled controller that has not started yet.
 type ControlPlane struct {
 	mgr manager.Manager

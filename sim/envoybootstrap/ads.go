@@ -120,7 +120,7 @@ func (l *loader) ads() (*ADS, int, error) {
 	// Config::Utility::checkApiConfigSourceSubscriptionBackingCluster
 	// (source/common/config/utility.cc): one service, without xDS failover.
 	if n := len(ac.GetGrpcServices()); n != 1 {
-		return fail(fmt.Errorf("dynamic_resources.ads_config has %d grpc_services: the sim implements exactly one (Envoy: \"API configs must have a single gRPC service\" without its failover feature)", n))
+		return fail(fmt.Errorf("dynamic_resources.ads_config has %d grpc_services: the sim implements exactly one (Envoy takes a second only with its xDS failover feature)", n))
 	}
 	gs := ac.GetGrpcServices()[0]
 	if err := l.check.fields(gs, "bootstrap field", "dynamic_resources.ads_config.grpc_services[0]", grpcServiceFields); err != nil {
@@ -206,10 +206,9 @@ func (l *loader) adsCluster(c *clusterv3.Cluster, a *ADS) error {
 		}
 		a.TCPKeepalive = o.GetTcpKeepalive()
 	}
-	if a.TLS, err = l.transportSocket(c.GetTransportSocket()); err != nil {
-		return fmt.Errorf("transport_socket: %w", err)
-	}
-	return nil
+	// Its errors carry the transport_socket path themselves.
+	a.TLS, err = l.transportSocket(c.GetTransportSocket())
+	return err
 }
 
 // adsClusterType checks the cluster's discovery type; static reports
@@ -314,7 +313,7 @@ func (l *loader) http2(c *clusterv3.Cluster) (*corev3.KeepaliveSettings, error) 
 		}
 		path = base + ".explicit_http_config.http2_protocol_options"
 	}
-	//nolint:staticcheck // the deprecated field is what older bootstraps use
+	// The deprecated field is what older bootstraps use.
 	if old := c.GetHttp2ProtocolOptions(); old != nil {
 		if h2 != nil {
 			return nil, fmt.Errorf("http2_protocol_options and typed_extension_protocol_options[%q] are both set: Envoy rejects it", key)
@@ -342,7 +341,7 @@ func (l *loader) transportSocket(ts *corev3.TransportSocket) (*tls.Config, error
 	// Envoy picks the transport socket factory by the typed_config's type.
 	m, err := unpack(ts.GetTypedConfig())
 	if err != nil {
-		return nil, fmt.Errorf("%q: %w", ts.GetName(), err)
+		return nil, fmt.Errorf("transport_socket %q: %w", ts.GetName(), err)
 	}
 	switch m := m.(type) {
 	case *rawbufferv3.RawBuffer:
@@ -350,6 +349,6 @@ func (l *loader) transportSocket(ts *corev3.TransportSocket) (*tls.Config, error
 	case *tlsv3.UpstreamTlsContext:
 		return l.upstreamTLS(m, "transport_socket.typed_config")
 	default:
-		return nil, fmt.Errorf("%q (%s): the sim implements envoy.transport_sockets.tls (UpstreamTlsContext) and raw_buffer for the ADS cluster", ts.GetName(), ts.GetTypedConfig().GetTypeUrl())
+		return nil, fmt.Errorf("transport_socket %q (%s): the sim implements envoy.transport_sockets.tls (UpstreamTlsContext) and raw_buffer for the ADS cluster", ts.GetName(), ts.GetTypedConfig().GetTypeUrl())
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"google.golang.org/protobuf/encoding/protojson"
@@ -37,8 +38,15 @@ func decodeYAML(data []byte, m proto.Message, discardUnknown bool) error {
 	if err != nil {
 		return err
 	}
-	return decodeJSON(j, m, discardUnknown)
+	if err := decodeJSON(j, m, discardUnknown); err != nil {
+		// protojson's positions are in the JSON made from the YAML,
+		// which nobody has seen; the field names in the message remain.
+		return errors.New(jsonPosition.ReplaceAllString(err.Error(), ""))
+	}
+	return nil
 }
+
+var jsonPosition = regexp.MustCompile(`\(line \d+:\d+\): `)
 
 func decodeJSON(data []byte, m proto.Message, discardUnknown bool) error {
 	if t := bytes.TrimSpace(data); len(t) == 0 || string(t) == "null" {

@@ -55,7 +55,7 @@ var flags = []*flag{
 	{long: "restart-epoch", value: true, apply: uint32Value(restartEpoch)},
 	{long: "skip-hot-restart-on-no-parent", apply: ignore(whyHotRst)},
 	{long: "skip-hot-restart-parent-stats", apply: ignore(whyHotRst)},
-	{long: "socket-path", value: true, apply: ignore(whyHotRst)},
+	{long: "socket-path", value: true, apply: socketPath},
 	{long: "socket-mode", value: true, apply: socketMode},
 	{long: "parent-shutdown-time-s", value: true, apply: uint32Value(ignore(whyHotRst))},
 	{long: "hot-restart-version", apply: exits("prints the hot restart compatibility version and exits")},
@@ -107,12 +107,21 @@ var flagsByName = func() map[string]*flag {
 type parser struct {
 	a    Args
 	seen map[string]bool // by long name
+
+	socketPath, socketMode string
 }
 
 // crossCheck is what options_impl.cc checks across flags once all are read.
 func (p *parser) crossCheck() error {
 	if p.seen["component-log-level"] && p.seen["enable-fine-grain-logging"] {
 		return errors.New("--component-log-level with --enable-fine-grain-logging: Envoy rejects it (\"--component-log-level will not work with --enable-fine-grain-logging\")")
+	}
+	// Envoy reads --socket-mode, as octal, only for a socket path on the
+	// filesystem: the default, @envoy_domain_socket, is an abstract socket.
+	if p.seen["socket-mode"] && p.socketPath != "" && !strings.HasPrefix(p.socketPath, "@") {
+		if _, err := strconv.ParseUint(p.socketMode, 8, 64); err != nil {
+			return fmt.Errorf("--socket-mode %s: Envoy rejects it (\"error: invalid socket-mode '%s'\")", quoteArg(p.socketMode), redact(p.socketMode))
+		}
 	}
 	return nil
 }
@@ -187,26 +196,44 @@ func restartEpoch(p *parser, name, value string) error {
 	return ignore(whyHotRst)(p, name, value)
 }
 
-func socketMode(p *parser, name, value string) error {
-	// options_impl.cc reads the mode as octal.
-	if _, err := strconv.ParseUint(value, 8, 32); err != nil {
-		return fmt.Errorf("%s %s: Envoy rejects it (\"error: invalid socket-mode '%s'\")", name, quoteArg(value), redact(value))
+func socketPath(p *parser, name, value string) error {
+	if value == "" {
+		// options_impl.cc reads its first character.
+		return fmt.Errorf("%s \"\": Envoy needs a path (or @name for an abstract socket)", name)
 	}
+	p.socketPath = value
+	return ignore(whyHotRst)(p, name, value)
+}
+
+func socketMode(p *parser, name, value string) error {
+	p.socketMode = value // checked once --socket-path is known
 	return ignore(whyHotRst)(p, name, value)
 }
 
 func drainStrategy(p *parser, name, value string) error {
 	if value != "gradual" && value != "immediate" {
-		return fmt.Errorf("%s %s: Envoy rejects it (\"error: unknown drain strategy '%s'\"): want gradual or immediate", name, quoteArg(value), redact(value))
+		return fmt.Errorf("%s %s: Envoy rejects it (\"error: unknown drain-strategy\"): want gradual or immediate", name, quoteArg(value))
 	}
 	return ignore(whyDrain)(p, name, value)
 }
 
 func statsTag(p *parser, name, value string) error {
-	// options_impl.cc: "name:value", split at the first ':'. Envoy also
-	// checks the characters of each half; the sim keeps no stats tags.
-	if k, _, ok := strings.Cut(value, ":"); !ok || k == "" {
+	// options_impl.cc: "name:value", split at the first ':'; the name
+	// alphanumeric, the value without '.' (Stats::TagUtility).
+	k, v, ok := strings.Cut(value, ":")
+	if !ok {
 		return fmt.Errorf("%s %s: Envoy rejects it (\"error: misformatted stats-tag '%s'\"): want name:value", name, quoteArg(value), redact(value))
+	}
+	alnum := func(r rune) bool { return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' }
+	var bad string
+	switch {
+	case k == "" || strings.IndexFunc(k, func(r rune) bool { return !alnum(r) }) >= 0:
+		bad = k
+	case strings.Contains(v, "."):
+		bad = v
+	}
+	if bad != "" || k == "" {
+		return fmt.Errorf("%s %s: Envoy rejects it (\"error: misformatted stats-tag '%s' contains invalid char in '%s'\")", name, quoteArg(value), redact(value), redact(bad))
 	}
 	return ignore("a fixed tag on every stat: metrics only")(p, name, value)
 }

@@ -46,7 +46,7 @@ func (l *loader) runtime() error {
 	for i, layer := range lr.GetLayers() {
 		path := fmt.Sprintf("layered_runtime.layers[%d]", i)
 		if err := l.check.fields(layer, "bootstrap field", path, runtimeLayerFields); err != nil {
-			return fmt.Errorf("layer %q: %w", layer.GetName(), err)
+			return fmt.Errorf("%s %q: %w", path, layer.GetName(), err)
 		}
 		if err := l.staticLayer(layer, path); err != nil {
 			return err
@@ -61,7 +61,7 @@ func (l *loader) staticLayer(layer *bootstrapv3.RuntimeLayer, path string) error
 	}
 	keys := map[string]bool{}
 	if err := flattenRuntime("", layer.GetStaticLayer(), keys); err != nil {
-		return fmt.Errorf("layer %q: %w", layer.GetName(), err)
+		return fmt.Errorf("%s %q: %w", path, layer.GetName(), err)
 	}
 	var bad []string
 	for _, k := range slices.Sorted(maps.Keys(keys)) {
@@ -73,7 +73,7 @@ func (l *loader) staticLayer(layer *bootstrapv3.RuntimeLayer, path string) error
 		l.check.ignore(path+".static_layer."+k, why)
 	}
 	if len(bad) > 0 {
-		return fmt.Errorf("layer %q: static_layer sets runtime key(s) %s, which may change routing or API key auth and are not on the sim's list of keys known not to (runtimeKeys in sim/envoybootstrap/runtime.go)", layer.GetName(), strings.Join(bad, ", "))
+		return fmt.Errorf("%s %q: static_layer sets runtime key(s) %s, which may change routing or API key auth and are not on the sim's list of keys known not to (runtimeKeys in sim/envoybootstrap/runtime.go)", path, layer.GetName(), strings.Join(bad, ", "))
 	}
 	return nil
 }

@@ -76,17 +76,23 @@ func (l *loader) secret(cfg *tlsv3.SdsSecretConfig, path string, validation bool
 	}
 
 	cs := cfg.GetSdsConfig()
-	if err := l.check.fields(cs, "field", "sds_config", sdsConfigFields); err != nil {
-		return fail(fmt.Errorf("%w (the sim implements SDS from files, sds_config.path_config_source, only)", err))
-	}
-	file := cs.GetPathConfigSource().GetPath()
-	if pcs := cs.GetPathConfigSource(); pcs != nil {
-		if err := l.check.fields(pcs, "field", "sds_config.path_config_source", pathConfigSourceFields); err != nil {
-			return fail(err)
+	var file string
+	// Ignored fields of sds_config are recorded under the reference's
+	// full path; errors name them relative to it.
+	err := l.check.within(l.check.base+path+".", func() error {
+		if err := l.check.fields(cs, "field", "sds_config", sdsConfigFields); err != nil {
+			return fmt.Errorf("%w (the sim implements SDS from files, sds_config.path_config_source, only)", err)
 		}
-	} else {
-		//nolint:staticcheck // the deprecated path is still read by Envoy
+		if pcs := cs.GetPathConfigSource(); pcs != nil {
+			file = pcs.GetPath()
+			return l.check.fields(pcs, "field", "sds_config.path_config_source", pathConfigSourceFields)
+		}
+		// The deprecated path is still read by Envoy.
 		file = cs.GetPath()
+		return nil
+	})
+	if err != nil {
+		return fail(err)
 	}
 	if v := cs.GetResourceApiVersion(); v == corev3.ApiVersion_V2 {
 		return fail(errors.New("sds_config.resource_api_version V2: Envoy no longer has v2 resources: set V3"))

@@ -343,7 +343,7 @@ func (l *loader) sanMatchers(vc *tlsv3.CertificateValidationContext, path string
 		}
 		out = append(out, sanMatcher{typ: m.GetSanType(), exact: e, ignoreCase: m.GetMatcher().GetIgnoreCase()})
 	}
-	//nolint:staticcheck // the deprecated field is still read by Envoy
+	// The deprecated field is still read by Envoy.
 	old := vc.GetMatchSubjectAltNames()
 	if len(old) > 0 && len(out) > 0 {
 		l.check.ignore(path+".match_subject_alt_names", "deprecated; Envoy ignores it when match_typed_subject_alt_names is set")

@@ -19,6 +19,8 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
 // handshake runs a TLS handshake from client to a server on 127.0.0.1
@@ -252,5 +254,48 @@ func TestDNSNameMatch(t *testing.T) {
 		if got := dnsNameMatch(tc.name, tc.pattern); got != tc.want {
 			t.Errorf("dnsNameMatch(%q, %q) = %v, want %v", tc.name, tc.pattern, got, tc.want)
 		}
+	}
+}
+
+// Fields accepted without effect are listed under their full path, inside
+// SDS files too.
+func TestADSTLSIgnoredPaths(t *testing.T) {
+	ca := newCA(t, "ca")
+	ts := &tlsv3.UpstreamTlsContext{
+		MaxSessionKeys: wrapperspb.UInt32(4),
+		CommonTlsContext: &tlsv3.CommonTlsContext{
+			ValidationContextType: &tlsv3.CommonTlsContext_ValidationContextSdsSecretConfig{
+				ValidationContextSdsSecretConfig: &tlsv3.SdsSecretConfig{Name: "ca", SdsConfig: &corev3.ConfigSource{
+					ResourceApiVersion:  corev3.ApiVersion_V3,
+					InitialFetchTimeout: durationpb.New(time.Second),
+					ConfigSourceSpecifier: &corev3.ConfigSource_PathConfigSource{PathConfigSource: &corev3.PathConfigSource{
+						Path: "/sds/ca.yaml", WatchedDirectory: &corev3.WatchedDirectory{Path: "/sds"},
+					}},
+				}},
+			},
+		},
+	}
+	fsys := tlsBootstrap(t, ts)
+	fsys["/certs/ca.crt"] = ca.pem
+	fsys["/sds/ca.yaml"] = []byte(`resources:
+- "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret
+  name: ca
+  validation_context:
+    trusted_ca: {filename: /certs/ca.crt}
+    watched_directory: {path: /certs}
+`)
+	c, err := Load(Args{ConfigPath: "/b.json"}, fsys.read)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const tlsPath = "static_resources.clusters[0].transport_socket.typed_config"
+	checkIgnored(t, c.Ignored,
+		tlsPath+".max_session_keys",
+		tlsPath+".common_tls_context.validation_context_sds_secret_config.sds_config.initial_fetch_timeout",
+		tlsPath+".common_tls_context.validation_context_sds_secret_config.sds_config.path_config_source.watched_directory",
+		"SDS file /sds/ca.yaml: resources[0].validation_context.watched_directory",
+	)
+	if _, err := handshake(t, c.ADS.TLS, newCA(t, "other").serverCert(t, "x"), ca); err == nil {
+		t.Error("a server of another CA was accepted")
 	}
 }

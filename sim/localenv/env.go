@@ -21,17 +21,23 @@ import (
 	"sync"
 
 	"math/rand/v2"
+	"time"
 
 	"github.com/go-logr/logr"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/controller-runtime/pkg/event"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"github.com/keyconform/keyconform/controller/api/v1alpha1"
 	"github.com/keyconform/keyconform/controller/controlplane"
-	"github.com/keyconform/keyconform/controller/provision"
 	"github.com/keyconform/keyconform/fixtures"
 	"github.com/keyconform/keyconform/sim/kubeassets"
 	"github.com/keyconform/keyconform/sim/podnet"
@@ -121,15 +127,19 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	}
 
 	// The controller runs as on a cluster: it provisions an Envoy
-	// Deployment per Gateway, which the kubelet below runs as a sim.
-	cfg := provision.DefaultConfig()
-	cfg.XDSAddress = fmt.Sprintf("%s.%s.svc.cluster.local:%d", controllerXDS.Name, controllerXDS.Namespace, controllerXDSPort)
-	cp, err := controlplane.New(e.restConfig, controlplane.Options{Provision: &cfg, Logger: log.With("component", "controller")})
+	// Deployment per Gateway, which the kubelet below runs as a sim. It
+	// has a manager of its own: its cache holds only what it needs, the
+	// environment's must see everything, as a cluster's components do.
+	provisioning := controlplane.EnvoyProvisioning(fmt.Sprintf("%s.%s.svc.cluster.local:%d", controllerXDS.Name, controllerXDS.Namespace, controllerXDSPort))
+	cp, err := controlplane.New(e.restConfig, controlplane.Options{Provision: provisioning, Logger: log.With("component", "controller")})
 	if err != nil {
 		return nil, err
 	}
-	mgr := cp.Manager()
-	e.client = cp.Client()
+	mgr, err := newManager(e.restConfig)
+	if err != nil {
+		return nil, err
+	}
+	e.client = mgr.GetClient()
 	xdsListener, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("listening for xDS: %w", err)
@@ -175,8 +185,9 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	}
 
 	e.goBackground("controller", func() error { return cp.Run(runCtx, xdsListener) })
+	e.goBackground("environment", func() error { return mgr.Start(runCtx) })
 	if !mgr.GetCache().WaitForCacheSync(ctx) {
-		return nil, fmt.Errorf("controller caches did not sync: %w", context.Cause(ctx))
+		return nil, fmt.Errorf("the environment's caches did not sync: %w", context.Cause(ctx))
 	}
 	xdsIP, err := pods.next()
 	if err != nil {
@@ -194,6 +205,27 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 		}
 	}
 	return e, nil
+}
+
+// newManager is the manager of the environment's own controllers (kubelet,
+// service proxy, load balancer, garbage collector): built-in kinds and those
+// of the CRDs the environment installs, no metrics or health endpoints.
+func newManager(cfg *rest.Config) (ctrl.Manager, error) {
+	scheme := runtime.NewScheme()
+	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, gwv1.Install, v1alpha1.AddToScheme} {
+		if err := add(scheme); err != nil {
+			return nil, fmt.Errorf("building the scheme: %w", err)
+		}
+	}
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                 scheme,
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating the environment's manager: %w", err)
+	}
+	return mgr, nil
 }
 
 // controllerXDSPort is the xDS port of the controller's Service.
@@ -258,6 +290,30 @@ func (e *Env) Client() client.Client { return e.client }
 // port and returns the loopback address it serves it at.
 func (e *Env) GatewayAddress(ctx context.Context, gateway types.NamespacedName, port uint32) (string, error) {
 	return WaitListenerAddress(ctx, e.client, gateway, port)
+}
+
+// AdminAddress waits until a data plane pod of gateway runs and returns the
+// loopback address of its admin interface. The pods are found by Gateway
+// API's gateway-name label in the Gateway's namespace.
+func (e *Env) AdminAddress(ctx context.Context, gateway types.NamespacedName) (string, error) {
+	for {
+		var pods corev1.PodList
+		err := e.client.List(ctx, &pods, client.InNamespace(gateway.Namespace),
+			client.MatchingLabels{"gateway.networking.k8s.io/gateway-name": gateway.Name})
+		if err == nil {
+			for _, p := range pods.Items {
+				if a := p.Annotations[AdminAddressAnnotation]; a != "" && p.DeletionTimestamp == nil {
+					return a, nil
+				}
+			}
+			err = fmt.Errorf("no pod of Gateway %s announces its admin address yet", gateway)
+		}
+		select {
+		case <-ctx.Done():
+			return "", fmt.Errorf("%w: %w", ctx.Err(), err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // ApplyDir applies every manifest of a fixtures folder (e.g. "sample-app").

@@ -54,7 +54,7 @@ type kubelet struct {
 	client   client.Client
 	reader   client.Reader // the API server, for volumes and env at start
 	net      *podnet.Network
-	runtimes []runtime
+	runtimes []imageRuntime
 	ips      *ipAllocator
 	log      *slog.Logger
 	ctx      context.Context // bounds every pod's life
@@ -141,7 +141,7 @@ func (k *kubelet) runnable(d *appsv1.Deployment) bool {
 	return len(cs) > 0
 }
 
-func (k *kubelet) runtimeFor(image string) *runtime {
+func (k *kubelet) runtimeFor(image string) *imageRuntime {
 	for i := range k.runtimes {
 		if k.runtimes[i].match(image) {
 			return &k.runtimes[i]

@@ -50,8 +50,8 @@ type containerStart struct {
 	log    *slog.Logger
 }
 
-// runtime starts the containers of one image.
-type runtime struct {
+// imageRuntime starts the containers of one image.
+type imageRuntime struct {
 	name  string
 	match func(image string) bool
 	start func(ctx context.Context, s containerStart) (container, error)
@@ -60,9 +60,9 @@ type runtime struct {
 // runtimes are the images the environment can run: go-httpbin, and Envoy
 // (its official images and extra repositories, for implementations that
 // ship Envoy in an image of their own).
-func runtimes(extraEnvoyImages []string) []runtime {
+func runtimes(extraEnvoyImages []string) []imageRuntime {
 	envoy := append([]string{envoyImage}, extraEnvoyImages...)
-	return []runtime{
+	return []imageRuntime{
 		{name: "go-httpbin", match: repoIn(httpbinImage), start: startHTTPBin},
 		{name: "envoy", match: repoIn(envoy...), start: startEnvoy},
 	}

@@ -7,10 +7,12 @@ import (
 	"testing"
 	"time"
 
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	serverv3 "github.com/envoyproxy/go-control-plane/pkg/server/v3"
+	"google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 
@@ -33,6 +35,22 @@ type adsServer struct {
 	streams  int
 	messages []wireMessage
 	changed  chan struct{}
+}
+
+// wireRequest is a request of either wire form.
+type wireRequest interface {
+	proto.Message
+	GetTypeUrl() string
+	GetNode() *corev3.Node
+	GetResponseNonce() string
+	GetErrorDetail() *status.Status
+}
+
+func wireName(delta bool) string {
+	if delta {
+		return "delta"
+	}
+	return "sotw"
 }
 
 // wireMessage is one message of a stream.

@@ -8,13 +8,14 @@
 //     carry the resources added or changed and the names removed, and the
 //     client keeps each type's whole set itself.
 //
-// Either way it subscribes to clusters and listeners (wildcard) and to the
-// endpoints and route configurations it is told to, hands the Handler each
-// type's whole current set, ACKs what the handler accepts and NACKs what it
-// rejects (with an error detail, keeping the last accepted state), and
-// reconnects with backoff while the data plane keeps serving. The
-// subscription state is shared by both forms; only the encoding of requests
-// and responses differs.
+// It reaches a loopback control plane, or any address through Options.Dial,
+// in plaintext or TLS. In either form it subscribes to clusters and
+// listeners (wildcard) and to the endpoints and route configurations it is
+// told to, hands the Handler each type's whole current set, ACKs what the
+// handler accepts and NACKs what it rejects (with an error detail, keeping
+// the last accepted state), and reconnects with backoff while the data
+// plane keeps serving. The subscription state is shared by both forms; only
+// the encoding of requests and responses differs (wire.go, delta.go).
 //
 // go-control-plane's pkg/client/sotw/v3 handles one type URL per stream with
 // no resource names, which cannot drive LDS+RDS+CDS+EDS over one ADS stream,
@@ -62,6 +63,8 @@ type Options struct {
 	// ServerAddress as is: gRPC resolves nothing itself (passthrough).
 	Dial func(ctx context.Context, addr string) (net.Conn, error)
 	// TLS, when set, secures the connection with it; nil is plaintext.
+	// Unless it sets ServerName, the server's certificate must be valid
+	// for ServerAddress's host.
 	TLS *tls.Config
 
 	// Node identifies this data plane as given (cloned; user_agent_name
@@ -220,7 +223,8 @@ func (c *Client) Connected() bool { return c.connected.Load() }
 
 // Subscribe sets the resource names wanted for a non-wildcard type
 // (endpoints or route configurations). In delta the server is told the
-// names added and removed since it was last told.
+// names added and removed since it was last told, and the resources no
+// longer named leave the set the Handler gets from the type's next update.
 func (c *Client) Subscribe(typeURL string, names []string) {
 	names = slices.Compact(slices.Sorted(slices.Values(names)))
 	c.mu.Lock()

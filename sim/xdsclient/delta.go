@@ -36,11 +36,11 @@ func (deltaWire) recv(stream grpc.ClientStream) (response, error) {
 // the first request of a stream names the whole subscription and, in
 // initial_resource_versions, what is held, so that the server (perhaps a
 // new one) sends only what differs. A wildcard type subscribes with no
-// names at all, the legacy wildcard form Envoy sends first and
-// go-control-plane v0.14 takes as wildcard on a stream's first request of
-// a type (stream.NewDeltaSubscription); it also knows "*", but an empty
-// first request is what both sides have always agreed on. Only an answer
-// carries a nonce.
+// names at all: the legacy wildcard form Envoy sends first
+// (isInitialRequestForLegacyWildcard), which go-control-plane v0.14 takes
+// as wildcard on a stream's first request of a type unless the server
+// deactivates legacy wildcard (stream.NewDeltaSubscription). Only an
+// answer carries a nonce.
 func (deltaWire) request(typeURL string, s *subscription, node *corev3.Node, ans *answer) proto.Message {
 	req := &discoveryv3.DeltaDiscoveryRequest{Node: node, TypeUrl: typeURL}
 	if !s.sent && len(s.held) > 0 {
@@ -61,7 +61,9 @@ func (deltaWire) request(typeURL string, s *subscription, node *corev3.Node, ans
 	return req
 }
 
-type deltaResponse struct{ *discoveryv3.DeltaDiscoveryResponse }
+type deltaResponse struct {
+	*discoveryv3.DeltaDiscoveryResponse
+}
 
 func (r deltaResponse) header() (typeURL, version, nonce string) {
 	return r.GetTypeUrl(), r.GetSystemVersionInfo(), r.GetNonce()

@@ -7,14 +7,12 @@ import (
 	"strings"
 	"testing"
 
-	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
-	"google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 
@@ -23,23 +21,7 @@ import (
 
 type deltaRequest = discoveryv3.DeltaDiscoveryRequest
 
-// wireRequest is a request of either wire form.
-type wireRequest interface {
-	proto.Message
-	GetTypeUrl() string
-	GetNode() *corev3.Node
-	GetResponseNonce() string
-	GetErrorDetail() *status.Status
-}
-
 func anyRequest(int, *deltaRequest) bool { return true }
-
-func wireName(delta bool) string {
-	if delta {
-		return "delta"
-	}
-	return "sotw"
-}
 
 func resourceNames(resp *discoveryv3.DeltaDiscoveryResponse) []string {
 	var names []string

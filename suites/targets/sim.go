@@ -3,13 +3,11 @@ package targets
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/keyconform/keyconform/sim/localenv"
 )
@@ -76,25 +74,5 @@ func (s *simRemote) Close() error             { return nil }
 // GatewayAddress waits for the Gateway's listener addresses annotation to
 // name port.
 func (s *simRemote) GatewayAddress(ctx context.Context, gw types.NamespacedName, port uint32) (string, error) {
-	var last error
-	for {
-		var g gwv1.Gateway
-		last = s.client.Get(ctx, gw, &g)
-		if last == nil {
-			addrs, err := localenv.ParseListenerAddresses(g.Annotations[localenv.ListenerAddressesAnnotation])
-			if err != nil {
-				return "", err
-			}
-			if a, ok := addrs[port]; ok {
-				return a, nil
-			}
-			last = fmt.Errorf("gateway %s: listener port %d not served yet (annotation %s: %q)",
-				gw, port, localenv.ListenerAddressesAnnotation, g.Annotations[localenv.ListenerAddressesAnnotation])
-		}
-		select {
-		case <-ctx.Done():
-			return "", fmt.Errorf("%w: %w", ctx.Err(), last)
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+	return localenv.WaitListenerAddress(ctx, s.client, gw, port)
 }

@@ -19,15 +19,11 @@ import (
 	"syscall"
 	"time"
 
-	"k8s.io/apimachinery/pkg/types"
-
 	"github.com/keyconform/keyconform/sim/kubeassets"
 	"github.com/keyconform/keyconform/sim/localenv"
 )
 
-// sampleGateway is the sample app's Gateway and its listener port.
-var sampleGateway = types.NamespacedName{Namespace: "kgateway-system", Name: "http"}
-
+// samplePort is the sample app's Gateway listener port.
 const samplePort = 8080
 
 func main() {
@@ -60,7 +56,7 @@ func run(ctx context.Context, c config, out io.Writer) error {
 	}
 
 	env, err := localenv.Start(ctx, localenv.Options{
-		Logger: log, FixedPorts: true, ListenOverrides: c.overrides, SampleApp: true,
+		Logger: log, SeedLoopback: true, ListenOverrides: c.overrides, SampleApp: true,
 	})
 	if err != nil {
 		return err
@@ -73,15 +69,21 @@ func run(ctx context.Context, c config, out io.Writer) error {
 
 	waitCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	addr, err := env.GatewayAddress(waitCtx, sampleGateway, samplePort)
+	addr, err := env.GatewayAddress(waitCtx, localenv.SeedGateway, samplePort)
 	if err != nil {
 		return fmt.Errorf("waiting for the gateway: %w", err)
+	}
+	admin, err := env.AdminAddress(waitCtx, localenv.SeedGateway)
+	if err != nil {
+		return fmt.Errorf("waiting for the gateway's data plane: %w", err)
 	}
 
 	fmt.Fprintf(out, "export KUBECONFIG=%s\n", env.KubeconfigPath())
 	fmt.Fprintf(out, "export PATH=%s:$PATH\n", filepath.Dir(kubectl))
 	fmt.Fprintf(out, "# Gateway %s listener %d is served on http://%s (try: curl -i %s/headers -H 'host: www.example.com')\n",
-		sampleGateway, samplePort, addr, localhostURL(addr))
+		localenv.SeedGateway, samplePort, addr, localhostURL(addr))
+	fmt.Fprintf(out, "# its data plane's admin interface: http://%s (/ready, /stats, /config_dump; every pod's is in its annotation %s)\n",
+		admin, localenv.AdminAddressAnnotation)
 	fmt.Fprintf(out, "ready in %s; press Ctrl-C to stop\n", time.Since(begin).Round(10*time.Millisecond))
 
 	<-ctx.Done()

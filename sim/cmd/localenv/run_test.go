@@ -39,6 +39,8 @@ func TestRunPrintsWhatToPasteAndCleansUp(t *testing.T) {
 			lines["path"] = strings.TrimSuffix(strings.TrimPrefix(line, "export PATH="), ":$PATH")
 		case strings.HasPrefix(line, "# Gateway"):
 			lines["gateway"] = line
+		case strings.HasPrefix(line, "# its data plane's admin"):
+			lines["admin"] = line
 		case strings.HasPrefix(line, "ready"):
 			lines["ready"] = line
 		}
@@ -72,6 +74,16 @@ func TestRunPrintsWhatToPasteAndCleansUp(t *testing.T) {
 			t.Fatalf("sample app not served on %s: %v", addr, err)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+
+	admin := strings.Fields(strings.SplitN(lines["admin"], "http://", 2)[1])[0]
+	resp, err := http.Get("http://" + admin + "/ready")
+	if err != nil {
+		t.Fatalf("printed admin address: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("admin /ready: %d, want 200 (LIVE)", resp.StatusCode)
 	}
 
 	if len(children(t)) <= len(before) {
