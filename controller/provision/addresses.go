@@ -34,8 +34,11 @@ func Addresses(reader client.Reader) reconcile.AddressSource {
 	}
 }
 
-// ServiceAddresses are the addresses clients reach svc at: its load
-// balancer's IPs and hostnames once it has them, else its cluster IPs.
+// ServiceAddresses are the addresses clients reach svc at: a LoadBalancer
+// Service's load balancer IPs and hostnames, none while it has none (the
+// Gateway is then not Programmed, reason AddressNotAssigned, as Envoy
+// Gateway reports it: a cluster IP would send clients outside the cluster
+// to an address they cannot reach), and another Service's cluster IPs.
 func ServiceAddresses(svc *corev1.Service) []gwv1.GatewayStatusAddress {
 	var out []gwv1.GatewayStatusAddress
 	add := func(t gwv1.AddressType, v string) {
@@ -48,7 +51,7 @@ func ServiceAddresses(svc *corev1.Service) []gwv1.GatewayStatusAddress {
 		add(gwv1.IPAddressType, in.IP)
 		add(gwv1.HostnameAddressType, in.Hostname)
 	}
-	if len(out) > 0 {
+	if len(out) > 0 || svc.Spec.Type == corev1.ServiceTypeLoadBalancer {
 		return out
 	}
 	ips := svc.Spec.ClusterIPs

@@ -17,11 +17,12 @@ func TestServiceAddresses(t *testing.T) {
 		lb   []corev1.LoadBalancerIngress
 		want []gwv1.GatewayStatusAddress
 	}{
-		{"pending load balancer: cluster IP", corev1.ServiceSpec{ClusterIP: "10.96.0.7", ClusterIPs: []string{"10.96.0.7"}}, nil,
+		{"pending load balancer: nothing", corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer, ClusterIP: "10.96.0.7", ClusterIPs: []string{"10.96.0.7"}}, nil, nil},
+		{"ClusterIP Service: its cluster IP", corev1.ServiceSpec{Type: corev1.ServiceTypeClusterIP, ClusterIP: "10.96.0.7", ClusterIPs: []string{"10.96.0.7"}}, nil,
 			[]gwv1.GatewayStatusAddress{{Type: &ip, Value: "10.96.0.7"}}},
 		{"dual stack cluster IPs", corev1.ServiceSpec{ClusterIP: "10.96.0.7", ClusterIPs: []string{"10.96.0.7", "fd00::7"}}, nil,
 			[]gwv1.GatewayStatusAddress{{Type: &ip, Value: "10.96.0.7"}, {Type: &ip, Value: "fd00::7"}}},
-		{"load balancer IP wins over the cluster IP", corev1.ServiceSpec{ClusterIP: "10.96.0.7"}, []corev1.LoadBalancerIngress{{IP: "192.0.2.10"}},
+		{"load balancer IP wins over the cluster IP", corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer, ClusterIP: "10.96.0.7"}, []corev1.LoadBalancerIngress{{IP: "192.0.2.10"}},
 			[]gwv1.GatewayStatusAddress{{Type: &ip, Value: "192.0.2.10"}}},
 		{"load balancer hostname, duplicates dropped", corev1.ServiceSpec{ClusterIP: "10.96.0.7"},
 			[]corev1.LoadBalancerIngress{{Hostname: "lb.example.com"}, {IP: "192.0.2.10", Hostname: "lb.example.com"}},

@@ -14,6 +14,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -149,12 +150,16 @@ func TestProvisionsAndUpdatesTheDataPlane(t *testing.T) {
 		t.Fatalf("Service type %s, cluster IP %q", svc.Spec.Type, svc.Spec.ClusterIP)
 	}
 
-	eventually(t, "the Gateway's status address is the Service's cluster IP while the load balancer is pending", func() error {
+	eventually(t, "no status address and not Programmed while the load balancer is pending", func() error {
 		if err := c.Get(ctx, key, gw); err != nil {
 			return err
 		}
-		if got := statusAddresses(gw); !slices.Equal(got, []string{svc.Spec.ClusterIP}) {
-			return fmt.Errorf("status addresses %v, want [%s]", got, svc.Spec.ClusterIP)
+		if got := statusAddresses(gw); len(got) > 0 {
+			return fmt.Errorf("status addresses %v, want none", got)
+		}
+		p := meta.FindStatusCondition(gw.Status.Conditions, string(gwv1.GatewayConditionProgrammed))
+		if p == nil || p.Status != metav1.ConditionFalse || p.Reason != string(gwv1.GatewayReasonAddressNotAssigned) {
+			return fmt.Errorf("Programmed condition %+v, want False/AddressNotAssigned", p)
 		}
 		return nil
 	})

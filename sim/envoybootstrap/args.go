@@ -66,22 +66,22 @@ func ParseArgs(args []string) (Args, error) {
 			return Args{}, unknownArg(arg)
 		}
 		if p.seen[f.long] && !f.multi {
-			return Args{}, fmt.Errorf("envoy command line: %s given twice: Envoy rejects it (TCLAP: \"Argument already set!\")", name)
+			return Args{}, fmt.Errorf("%s given twice: Envoy rejects it (TCLAP: \"Argument already set!\")", name)
 		}
 		p.seen[f.long] = true
 		if f.value && !inline {
 			if i+1 >= len(args) {
-				return Args{}, fmt.Errorf("envoy command line: %s has no value: Envoy rejects it (TCLAP: \"Missing a value for this argument!\")", name)
+				return Args{}, fmt.Errorf("%s has no value: Envoy rejects it (TCLAP: \"Missing a value for this argument!\")", name)
 			}
 			i++
 			value = args[i]
 		}
 		if err := f.apply(p, name, value); err != nil {
-			return Args{}, fmt.Errorf("envoy command line: %w", err)
+			return Args{}, err
 		}
 	}
 	if err := p.crossCheck(); err != nil {
-		return Args{}, fmt.Errorf("envoy command line: %w", err)
+		return Args{}, err
 	}
 	return p.a, nil
 }
@@ -156,7 +156,7 @@ func match(arg string) (f *flag, name, value string, inline bool) {
 }
 
 func unknownArg(arg string) error {
-	msg := fmt.Sprintf("envoy command line: argument %s: Envoy rejects it (TCLAP: \"Couldn't find match for argument\")", quoteArg(arg))
+	msg := fmt.Sprintf("argument %s: Envoy rejects it (TCLAP: \"Couldn't find match for argument\")", quoteArg(arg))
 	if name, _, ok := strings.Cut(arg, "="); ok && strings.HasPrefix(arg, "-") && flagsByName[name] != nil {
 		return errors.New(msg + fmt.Sprintf(": Envoy's TCLAP splits a flag from its value at a space, never at '='; write %s and its value as two arguments", name))
 	}

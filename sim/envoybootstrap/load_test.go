@@ -50,7 +50,7 @@ func testdata(t *testing.T, name string) []byte {
 // adsOpts compares ADS values, whose TLS is checked by handshakes instead.
 var adsOpts = cmp.Options{protocmp.Transform(), cmpopts.IgnoreFields(ADS{}, "TLS")}
 
-// hasIgnored reports whether ignored lists an entry for each of paths.
+// checkIgnored fails t unless ignored has an entry for each of paths.
 func checkIgnored(t *testing.T, ignored []string, paths ...string) {
 	t.Helper()
 	for _, p := range paths {
@@ -174,7 +174,7 @@ func newEGPKI(t *testing.T) egPKI {
 
 // egArgs is the container's args as Envoy Gateway writes them, $(VARS)
 // expanded.
-func egArgs(t *testing.T, bootstrap string) []string {
+func egArgs(bootstrap string) []string {
 	return []string{
 		"--service-cluster", "eg-gw",
 		"--service-node", "envoy-default-eg-gw-6d7f9-abcde",
@@ -190,7 +190,7 @@ func egArgs(t *testing.T, bootstrap string) []string {
 func loadEG(t *testing.T, pki egPKI) *Config {
 	t.Helper()
 	bootstrap := strings.ReplaceAll(string(testdata(t, "envoy-gateway-shape.yaml")), "ZONE", "zone-a")
-	args, err := FromContainer([]string{"envoy"}, egArgs(t, bootstrap))
+	args, err := FromContainer([]string{"envoy"}, egArgs(bootstrap))
 	if err != nil {
 		t.Fatal(err)
 	}
