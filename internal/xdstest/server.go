@@ -8,6 +8,7 @@ package xdstest
 
 import (
 	"context"
+	"crypto/tls"
 	"net"
 	"sync"
 	"testing"
@@ -18,14 +19,17 @@ import (
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	serverv3 "github.com/envoyproxy/go-control-plane/pkg/server/v3"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/protobuf/proto"
 )
 
-// Server is a go-control-plane ADS server on 127.0.0.1.
+// Server is a go-control-plane ADS server on 127.0.0.1, state of the world
+// and incremental.
 type Server struct {
 	Cache cachev3.SnapshotCache
 
 	addr string
+	tls  *tls.Config
 
 	mu       sync.Mutex
 	grpc     *grpc.Server
@@ -33,11 +37,31 @@ type Server struct {
 	changed  chan struct{}
 }
 
-// Start listens on a free loopback port and serves ADS until the test ends.
+// Start listens on a free loopback port and serves ADS until the test ends;
+// snapshots are per node id.
 func Start(t testing.TB) *Server {
 	t.Helper()
+	return StartWith(t, Options{})
+}
+
+// Options configure StartWith.
+type Options struct {
+	// TLS, when set, serves over TLS with this configuration.
+	TLS *tls.Config
+	// Hash keys snapshots by node; node id when nil.
+	Hash cachev3.NodeHash
+}
+
+// StartWith is Start with options.
+func StartWith(t testing.TB, opts Options) *Server {
+	t.Helper()
+	hash := opts.Hash
+	if hash == nil {
+		hash = cachev3.IDHash{}
+	}
 	s := &Server{
-		Cache:   cachev3.NewSnapshotCache(true, cachev3.IDHash{}, nil),
+		Cache:   cachev3.NewSnapshotCache(true, hash, nil),
+		tls:     opts.TLS,
 		changed: make(chan struct{}),
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -65,7 +89,11 @@ func (s *Server) serve(ln net.Listener) {
 		},
 	}
 	xds := serverv3.NewServer(context.Background(), s.Cache, cb)
-	g := grpc.NewServer()
+	var gopts []grpc.ServerOption
+	if s.tls != nil {
+		gopts = append(gopts, grpc.Creds(credentials.NewTLS(s.tls)))
+	}
+	g := grpc.NewServer(gopts...)
 	discoveryv3.RegisterAggregatedDiscoveryServiceServer(g, xds)
 	s.mu.Lock()
 	s.grpc = g

@@ -42,6 +42,11 @@ type Options struct {
 	// by xDS.
 	StaticListeners []*listenerv3.Listener
 	StaticClusters  []*clusterv3.Cluster
+	// InitialFetchTimeouts are the config sources' initial_fetch_timeout,
+	// by type URL (listeners and clusters): how long the server's
+	// initialisation waits for that type's first response before it goes
+	// on without (Envoy's default is 15s). Zero or absent waits for ever.
+	InitialFetchTimeouts map[string]time.Duration
 	// Pod, when set, is the network namespace the proxy runs in: listeners
 	// bind inside it (reachable at the pod IP, or only from inside the pod
 	// for 127.0.0.1) and every connection is made from it. ListenOverrides
@@ -81,6 +86,8 @@ type Proxy struct {
 	seen      map[string]bool
 	servers   map[string]*server
 	warming   map[string]int // resource type -> warming count, for gauges
+
+	fetchTimeouts map[string]time.Duration
 
 	// Static resources, merged into every LDS and CDS update.
 	staticListeners map[string]*entry[*listenerSpec]
@@ -125,6 +132,7 @@ func New(opts Options) (*Proxy, error) {
 	if err := p.compileStatic(opts.StaticListeners, opts.StaticClusters); err != nil {
 		return nil, err
 	}
+	p.fetchTimeouts = opts.InitialFetchTimeouts
 	if opts.XDS.ServerAddress != "" {
 		xo := opts.XDS
 		xo.Handler, xo.Logger = (*xdsHandler)(p), log
@@ -193,6 +201,12 @@ func (p *Proxy) Run(ctx context.Context) error {
 	}
 	var err error
 	if p.xds != nil {
+		for typeURL, d := range p.fetchTimeouts {
+			if d > 0 {
+				t := time.AfterFunc(d, func() { p.fetchTimedOut(typeURL) })
+				defer t.Stop()
+			}
+		}
 		err = p.xds.Run(ctx)
 	} else {
 		<-ctx.Done()
@@ -219,6 +233,19 @@ func (p *Proxy) startStatic() error {
 	}
 	p.rebuild()
 	return nil
+}
+
+// fetchTimedOut ends the wait for a type's first response, as Envoy's
+// subscription init target does when initial_fetch_timeout elapses.
+func (p *Proxy) fetchTimedOut(typeURL string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.seen[typeURL] {
+		return
+	}
+	p.log.Warn("no first response within initial_fetch_timeout; initialisation goes on without it", "type", typeURL)
+	p.seen[typeURL] = true
+	p.rebuild()
 }
 
 func (p *Proxy) closeServers() {

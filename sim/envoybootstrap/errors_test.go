@@ -9,6 +9,8 @@ import (
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/keyconform/keyconform/internal/testpki"
 )
 
 // baseYAML is a minimal bootstrap the sim accepts: plaintext ADS to one
@@ -305,9 +307,9 @@ func nonZero(t *testing.T, fd protoreflect.FieldDescriptor) protoreflect.Value {
 
 // No error quotes a private key, wherever it was misplaced.
 func TestErrorsNeverQuotePrivateKeys(t *testing.T) {
-	ca := newCA(t, "ca")
-	cert, key := ca.issue(t, 0, "client")
-	_, otherKey := ca.issue(t, 0, "other")
+	ca := testpki.NewCA(t, "ca")
+	cert, key := ca.Issue(t, 0, "client")
+	_, otherKey := ca.Issue(t, 0, "other")
 	keyBody := strings.Split(string(key), "\n")[1] // a line of the key's base64
 	keyB64 := base64.StdEncoding.EncodeToString(key)
 	jsonString := func(b []byte) string { return fmt.Sprintf("%q", b) }

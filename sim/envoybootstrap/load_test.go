@@ -26,6 +26,7 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/keyconform/keyconform/controller/provision"
+	"github.com/keyconform/keyconform/internal/testpki"
 )
 
 // files is a pod's filesystem: path -> contents.
@@ -156,17 +157,17 @@ func TestLoadOurs(t *testing.T) {
 // egPKI is the certificates an Envoy Gateway data plane mounts: the
 // client certificate at /certs/tls.crt, its key, and the CA.
 type egPKI struct {
-	ca    *testCA
+	ca    *testpki.CA
 	files files
 }
 
 func newEGPKI(t *testing.T) egPKI {
-	ca := newCA(t, "envoy-gateway-ca")
-	cert, key := ca.issue(t, x509.ExtKeyUsageClientAuth, "envoy")
+	ca := testpki.NewCA(t, "envoy-gateway-ca")
+	cert, key := ca.Issue(t, x509.ExtKeyUsageClientAuth, "envoy")
 	return egPKI{ca: ca, files: files{
 		"/certs/tls.crt":            cert,
 		"/certs/tls.key":            key,
-		"/certs/ca.crt":             ca.pem,
+		"/certs/ca.crt":             ca.PEM,
 		"/sds/xds-certificate.json": testdata(t, "envoy-gateway-shape-xds-certificate.json"),
 		"/sds/xds-trusted-ca.json":  testdata(t, "envoy-gateway-shape-xds-trusted-ca.json"),
 	}}
@@ -239,7 +240,7 @@ func TestLoadEnvoyGatewayShape(t *testing.T) {
 	)
 
 	t.Run("mTLS handshake with a server of the CA named envoy-gateway", func(t *testing.T) {
-		sawClient, err := handshake(t, c.ADS.TLS, pki.ca.serverCert(t, "envoy-gateway"), pki.ca)
+		sawClient, err := handshake(t, c.ADS.TLS, pki.ca.ServerCert(t, "envoy-gateway"), pki.ca)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -248,13 +249,13 @@ func TestLoadEnvoyGatewayShape(t *testing.T) {
 		}
 	})
 	t.Run("a server of another CA is refused", func(t *testing.T) {
-		other := newCA(t, "other-ca")
-		if _, err := handshake(t, c.ADS.TLS, other.serverCert(t, "envoy-gateway"), pki.ca); err == nil || !strings.Contains(err.Error(), "not trusted") {
+		other := testpki.NewCA(t, "other-ca")
+		if _, err := handshake(t, c.ADS.TLS, other.ServerCert(t, "envoy-gateway"), pki.ca); err == nil || !strings.Contains(err.Error(), "not trusted") {
 			t.Fatalf("handshake error %v, want the server certificate not trusted", err)
 		}
 	})
 	t.Run("a server of the CA without the subject alt name is refused", func(t *testing.T) {
-		if _, err := handshake(t, c.ADS.TLS, pki.ca.serverCert(t, "someone-else"), pki.ca); err == nil || !strings.Contains(err.Error(), "subject alt names") {
+		if _, err := handshake(t, c.ADS.TLS, pki.ca.ServerCert(t, "someone-else"), pki.ca); err == nil || !strings.Contains(err.Error(), "subject alt names") {
 			t.Fatalf("handshake error %v, want a subject alt name mismatch", err)
 		}
 	})

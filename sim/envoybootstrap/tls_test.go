@@ -21,16 +21,18 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/keyconform/keyconform/internal/testpki"
 )
 
 // handshake runs a TLS handshake from client to a server on 127.0.0.1
 // presenting server and asking for a client certificate of clientCA. It
 // returns whether the server got a client certificate, and the client's
 // error or else the server's.
-func handshake(t *testing.T, client *tls.Config, server tls.Certificate, clientCA *testCA) (bool, error) {
+func handshake(t *testing.T, client *tls.Config, server tls.Certificate, clientCA *testpki.CA) (bool, error) {
 	t.Helper()
 	pool := x509.NewCertPool()
-	pool.AddCert(clientCA.cert)
+	pool.AddCert(clientCA.Cert)
 	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{
 		Certificates: []tls.Certificate{server},
 		ClientAuth:   tls.VerifyClientCertIfGiven,
@@ -133,9 +135,9 @@ func dnsSAN(name string) []*tlsv3.SubjectAltNameMatcher {
 // Envoy verifies what its validation context asks for, and no more: no
 // context, no verification; a trusted CA, the chain but not the name.
 func TestADSTLSVerification(t *testing.T) {
-	ca, other := newCA(t, "ca"), newCA(t, "other")
-	clientCert, clientKey := ca.issue(t, x509.ExtKeyUsageClientAuth, "client")
-	withCA := &tlsv3.CertificateValidationContext{TrustedCa: inline(ca.pem)}
+	ca, other := testpki.NewCA(t, "ca"), testpki.NewCA(t, "other")
+	clientCert, clientKey := ca.Issue(t, x509.ExtKeyUsageClientAuth, "client")
+	withCA := &tlsv3.CertificateValidationContext{TrustedCa: inline(ca.PEM)}
 	for _, tc := range []struct {
 		name    string
 		ts      proto.Message
@@ -146,19 +148,19 @@ func TestADSTLSVerification(t *testing.T) {
 	}{{
 		name:   "no common_tls_context: any server",
 		ts:     &tlsv3.UpstreamTlsContext{},
-		server: other.serverCert(t, "whatever"),
+		server: other.ServerCert(t, "whatever"),
 	}, {
 		name:   "no validation context: any server",
 		ts:     &tlsv3.UpstreamTlsContext{CommonTlsContext: &tlsv3.CommonTlsContext{}},
-		server: other.serverCert(t, "whatever"),
+		server: other.ServerCert(t, "whatever"),
 	}, {
 		name:   "trusted_ca: a server of the CA, whatever its name",
 		ts:     &tlsv3.UpstreamTlsContext{CommonTlsContext: &tlsv3.CommonTlsContext{ValidationContextType: &tlsv3.CommonTlsContext_ValidationContext{ValidationContext: withCA}}},
-		server: ca.serverCert(t, "not-the-dialled-host"),
+		server: ca.ServerCert(t, "not-the-dialled-host"),
 	}, {
 		name:    "trusted_ca: not a server of another CA",
 		ts:      &tlsv3.UpstreamTlsContext{CommonTlsContext: &tlsv3.CommonTlsContext{ValidationContextType: &tlsv3.CommonTlsContext_ValidationContext{ValidationContext: withCA}}},
-		server:  other.serverCert(t, "x"),
+		server:  other.ServerCert(t, "x"),
 		wantErr: "not trusted",
 	}, {
 		name: "inline client certificate is presented",
@@ -166,7 +168,7 @@ func TestADSTLSVerification(t *testing.T) {
 			TlsCertificates:       []*tlsv3.TlsCertificate{{CertificateChain: inline(clientCert), PrivateKey: inline(clientKey)}},
 			ValidationContextType: &tlsv3.CommonTlsContext_ValidationContext{ValidationContext: withCA},
 		}},
-		server: ca.serverCert(t, "x"),
+		server: ca.ServerCert(t, "x"),
 		client: true,
 	}, {
 		name: "static secret named by validation_context_sds_secret_config",
@@ -176,7 +178,7 @@ func TestADSTLSVerification(t *testing.T) {
 			},
 		}},
 		secrets: []*tlsv3.Secret{{Name: "validation_context_sds", Type: &tlsv3.Secret_ValidationContext{ValidationContext: withCA}}},
-		server:  other.serverCert(t, "x"),
+		server:  other.ServerCert(t, "x"),
 		wantErr: "not trusted",
 	}, {
 		name: "combined: SAN matchers of the default, CA of the secret",
@@ -189,14 +191,14 @@ func TestADSTLSVerification(t *testing.T) {
 			},
 		}},
 		secrets: []*tlsv3.Secret{{Name: "ca", Type: &tlsv3.Secret_ValidationContext{ValidationContext: withCA}}},
-		server:  ca.serverCert(t, "other.example"),
+		server:  ca.ServerCert(t, "other.example"),
 		wantErr: "subject alt names",
 	}, {
 		name: "wildcard certificate matches an exact DNS matcher",
 		ts: &tlsv3.UpstreamTlsContext{CommonTlsContext: &tlsv3.CommonTlsContext{ValidationContextType: &tlsv3.CommonTlsContext_ValidationContext{
-			ValidationContext: &tlsv3.CertificateValidationContext{TrustedCa: inline(ca.pem), MatchTypedSubjectAltNames: dnsSAN("xds.example.com")},
+			ValidationContext: &tlsv3.CertificateValidationContext{TrustedCa: inline(ca.PEM), MatchTypedSubjectAltNames: dnsSAN("xds.example.com")},
 		}}},
-		server: ca.serverCert(t, "*.example.com"),
+		server: ca.ServerCert(t, "*.example.com"),
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := Load(Args{ConfigPath: "/b.json"}, tlsBootstrap(t, tc.ts, tc.secrets...).read)
@@ -260,7 +262,7 @@ func TestDNSNameMatch(t *testing.T) {
 // Fields accepted without effect are listed under their full path, inside
 // SDS files too.
 func TestADSTLSIgnoredPaths(t *testing.T) {
-	ca := newCA(t, "ca")
+	ca := testpki.NewCA(t, "ca")
 	ts := &tlsv3.UpstreamTlsContext{
 		MaxSessionKeys: wrapperspb.UInt32(4),
 		CommonTlsContext: &tlsv3.CommonTlsContext{
@@ -276,7 +278,7 @@ func TestADSTLSIgnoredPaths(t *testing.T) {
 		},
 	}
 	fsys := tlsBootstrap(t, ts)
-	fsys["/certs/ca.crt"] = ca.pem
+	fsys["/certs/ca.crt"] = ca.PEM
 	fsys["/sds/ca.yaml"] = []byte(`resources:
 - "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret
   name: ca
@@ -295,7 +297,7 @@ func TestADSTLSIgnoredPaths(t *testing.T) {
 		tlsPath+".common_tls_context.validation_context_sds_secret_config.sds_config.path_config_source.watched_directory",
 		"SDS file /sds/ca.yaml: resources[0].validation_context.watched_directory",
 	)
-	if _, err := handshake(t, c.ADS.TLS, newCA(t, "other").serverCert(t, "x"), ca); err == nil {
+	if _, err := handshake(t, c.ADS.TLS, testpki.NewCA(t, "other").ServerCert(t, "x"), ca); err == nil {
 		t.Error("a server of another CA was accepted")
 	}
 }

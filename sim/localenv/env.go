@@ -87,6 +87,8 @@ type Env struct {
 	background   sync.WaitGroup
 	kubelet      *kubelet
 	loadBalancer *loadBalancer
+	network      *podnet.Network
+	podIPs       *ipAllocator
 	stopOnce     sync.Once
 	stopErr      error
 }
@@ -189,13 +191,8 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	if !mgr.GetCache().WaitForCacheSync(ctx) {
 		return nil, fmt.Errorf("the environment's caches did not sync: %w", context.Cause(ctx))
 	}
-	xdsIP, err := pods.next()
-	if err != nil {
-		return nil, err
-	}
-	host := hostService{Namespace: controllerXDS.Namespace, Name: controllerXDS.Name, Port: controllerXDSPort,
-		Local: xdsListener.Addr().(*net.TCPAddr).AddrPort()}
-	if err := host.publish(ctx, e.client, network, xdsIP); err != nil {
+	e.network, e.podIPs = network, pods
+	if err := e.PublishHostService(ctx, controllerXDS, controllerXDSPort, xdsListener.Addr().(*net.TCPAddr).AddrPort()); err != nil {
 		return nil, err
 	}
 
@@ -290,6 +287,23 @@ func (e *Env) Client() client.Client { return e.client }
 // port and returns the loopback address it serves it at.
 func (e *Env) GatewayAddress(ctx context.Context, gateway types.NamespacedName, port uint32) (string, error) {
 	return WaitListenerAddress(ctx, e.client, gateway, port)
+}
+
+// PublishHostService makes a process of this machine listening on local (a
+// loopback address) reachable from pods as Service svc on port, by its DNS
+// name: a Service without selector and an EndpointSlice at a simulated
+// address that the pod network maps to local. Control planes running as
+// local processes (ours, Envoy Gateway's) serve their xDS that way.
+func (e *Env) PublishHostService(ctx context.Context, svc types.NamespacedName, port int32, local netip.AddrPort) error {
+	if !local.Addr().IsLoopback() {
+		return fmt.Errorf("host service %s: %s is not a loopback address", svc, local)
+	}
+	ip, err := e.podIPs.next()
+	if err != nil {
+		return err
+	}
+	h := hostService{Namespace: svc.Namespace, Name: svc.Name, Port: port, Local: local}
+	return h.publish(ctx, e.client, e.network, ip)
 }
 
 // AdminAddress waits until a data plane pod of gateway runs and returns the

@@ -370,7 +370,19 @@ func (k *kubelet) startPod(ctx context.Context, d *appsv1.Deployment, rs *appsv1
 		k.log.Info("started pod", "pod", rp.key().String(), "ip", ip)
 		go k.awaitReady(rp)
 	}
-	return rp, k.writePodStatus(ctx, obj, rp)
+	return rp, k.reportPod(ctx, rp)
+}
+
+// reportPod writes the pod's status from what runs, on the latest version
+// of the Pod: awaitReady may report readiness at the same time.
+func (k *kubelet) reportPod(ctx context.Context, rp *runningPod) error {
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		obj := &corev1.Pod{}
+		if err := k.reader.Get(ctx, rp.key(), obj); err != nil || obj.UID != rp.uid {
+			return client.IgnoreNotFound(err)
+		}
+		return k.writePodStatus(ctx, obj, rp)
+	})
 }
 
 // awaitReady marks the pod ready once every container is, and wakes the
@@ -386,16 +398,10 @@ func (k *kubelet) awaitReady(rp *runningPod) {
 	k.mu.Lock()
 	rp.readyNow = true
 	k.mu.Unlock()
-	obj := &corev1.Pod{}
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		if err := k.reader.Get(k.ctx, rp.key(), obj); err != nil || obj.UID != rp.uid {
-			return client.IgnoreNotFound(err)
-		}
-		return k.writePodStatus(k.ctx, obj, rp)
-	})
-	if err != nil {
+	if err := k.reportPod(k.ctx, rp); err != nil {
 		k.log.Warn("reporting a pod ready", "pod", rp.key().String(), "error", err)
 	}
+	obj := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: rp.Namespace, Name: rp.Name}}
 	select {
 	case k.wake <- event.GenericEvent{Object: obj}:
 	case <-k.ctx.Done():

@@ -5,8 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"strings"
+	"time"
+
+	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -23,6 +27,9 @@ import (
 const (
 	httpbinImage = "mccutchen/go-httpbin"
 	envoyImage   = "envoyproxy/envoy"
+	// kgatewayEnvoyImage is kgateway's Envoy image, whose entrypoint
+	// (envoyinit) runs Envoy with the bootstrap it reads from a file.
+	kgatewayEnvoyImage = "kgateway-dev/envoy-wrapper"
 )
 
 // AdminAddressAnnotation, on a pod running Envoy, is where its admin
@@ -64,7 +71,12 @@ func runtimes(extraEnvoyImages []string) []imageRuntime {
 	envoy := append([]string{envoyImage}, extraEnvoyImages...)
 	return []imageRuntime{
 		{name: "go-httpbin", match: repoIn(httpbinImage), start: startHTTPBin},
-		{name: "envoy", match: repoIn(envoy...), start: startEnvoy},
+		{name: "envoy", match: repoIn(envoy...), start: func(ctx context.Context, s containerStart) (container, error) {
+			return startEnvoy(ctx, s, nil)
+		}},
+		{name: "kgateway envoy-wrapper", match: repoIn(kgatewayEnvoyImage), start: func(ctx context.Context, s containerStart) (container, error) {
+			return startEnvoy(ctx, s, envoyInit)
+		}},
 	}
 }
 
@@ -143,10 +155,39 @@ func (e *envoyContainer) stop() error {
 	return nil
 }
 
+// entrypoint turns a container's command and args, expanded, into Envoy's
+// command line, as an image's own entrypoint would.
+type entrypoint func(env map[string]string, files *podFS, command, args []string) ([]string, []string, error)
+
+// envoyInit is kgateway's envoyinit entrypoint (its envoy-wrapper image):
+// it reads the bootstrap from $INPUT_CONF (default /etc/envoy/envoy.yaml)
+// and runs `envoy --config-yaml <bootstrap> <args>`. It also expands
+// downward API templates in the file and adds a static Secret of the
+// system's CA bundle; neither is implemented: a template is refused, and
+// no bootstrap of kgateway's proxies refers to that Secret.
+func envoyInit(env map[string]string, files *podFS, command, args []string) ([]string, []string, error) {
+	if len(command) > 0 {
+		return command, args, nil // entrypoint overridden: Envoy's own command line
+	}
+	path := env["INPUT_CONF"]
+	if path == "" {
+		path = "/etc/envoy/envoy.yaml"
+	}
+	b, err := files.read(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("envoyinit: reading the bootstrap: %w", err)
+	}
+	if strings.Contains(string(b), "{{") {
+		return nil, nil, fmt.Errorf("envoyinit: %s uses downward API templates, which the local environment does not implement", path)
+	}
+	return []string{"envoy"}, append([]string{"--config-yaml", string(b)}, args...), nil
+}
+
 // startEnvoy runs a sim data plane configured only from what the pod gives
 // Envoy: its command line (with $(VAR) expanded from its environment, as
-// the kubelet does) and the files its bootstrap names, from its volumes.
-func startEnvoy(ctx context.Context, s containerStart) (container, error) {
+// the kubelet does, then through the image's entrypoint when it has one of
+// its own) and the files its bootstrap names, from its volumes.
+func startEnvoy(ctx context.Context, s containerStart, entry entrypoint) (container, error) {
 	env, err := containerEnv(ctx, s.reader, s.pod, s.c)
 	if err != nil {
 		return nil, err
@@ -162,6 +203,11 @@ func startEnvoy(ctx context.Context, s containerStart) (container, error) {
 	files, err := newPodFS(ctx, s.reader, s.pod, s.c)
 	if err != nil {
 		return nil, err
+	}
+	if entry != nil {
+		if command, args, err = entry(env, files, command, args); err != nil {
+			return nil, err
+		}
 	}
 	envoyArgs, err := envoybootstrap.FromContainer(command, args)
 	if err != nil {
@@ -185,6 +231,16 @@ func startEnvoy(ctx context.Context, s containerStart) (container, error) {
 		opts.XDS = xdsclient.Options{
 			ServerAddress: ads.Address, Node: cfg.Node, TLS: ads.TLS, Delta: ads.Delta,
 			NodeOnFirstMessageOnly: ads.NodeOnFirstMessageOnly,
+			// The xDS cluster's connect_timeout bounds each attempt.
+			Dial: func(ctx context.Context, addr string) (net.Conn, error) {
+				ctx, cancel := context.WithTimeout(ctx, ads.ConnectTimeout)
+				defer cancel()
+				return s.net.DialContext(ctx, "tcp", addr)
+			},
+		}
+		opts.InitialFetchTimeouts = map[string]time.Duration{
+			resource.ListenerType: ads.LDSInitialFetchTimeout,
+			resource.ClusterType:  ads.CDSInitialFetchTimeout,
 		}
 	}
 	proxy, err := dataplane.New(opts)

@@ -2,18 +2,11 @@ package xdsclient
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"math/big"
 	"net"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
@@ -22,74 +15,20 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
 
+	"github.com/keyconform/keyconform/internal/testpki"
 	"github.com/keyconform/keyconform/internal/xdstest"
 )
 
 // serviceAddress is the control plane's name in the simulated cluster,
 // which only the test's dialer resolves.
-const serviceAddress = "xds.example.svc:18000"
+const (
+	serviceAddress = "xds.example.svc:18000"
+	serviceHost    = "xds.example.svc"
+)
 
-// testCA is a self-signed certificate authority.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-}
-
-func newCA(t *testing.T) *testCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "keyconform test CA"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &testCA{cert: cert, key: key}
-}
-
-// serverCert is a serving certificate for the Service's name and loopback.
-func (ca *testCA) serverCert(t *testing.T) tls.Certificate {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	host, _, _ := net.SplitHostPort(serviceAddress)
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(2),
-		Subject:      pkix.Name{CommonName: host},
-		DNSNames:     []string{host},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
-}
-
-func (ca *testCA) clientConfig() *tls.Config {
-	pool := x509.NewCertPool()
-	pool.AddCert(ca.cert)
-	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS13}
+// clientConfig trusts ca for the control plane's certificate.
+func clientConfig(ca *testpki.CA) *tls.Config {
+	return &tls.Config{RootCAs: ca.Pool(), MinVersion: tls.VersionTLS13}
 }
 
 // recordingDialer connects every address it is given to target and
@@ -116,7 +55,7 @@ func (d *recordingDialer) addresses() []string {
 }
 
 func TestTransport(t *testing.T) {
-	serverCA, otherCA := newCA(t), newCA(t)
+	serverCA, otherCA := testpki.NewCA(t, "keyconform test CA"), testpki.NewCA(t, "another CA")
 	tests := []struct {
 		name      string
 		serverTLS bool
@@ -125,16 +64,16 @@ func TestTransport(t *testing.T) {
 		wantUp    bool
 	}{
 		{name: "dialer, plaintext", dial: true, wantUp: true},
-		{name: "dialer, TLS", serverTLS: true, dial: true, tls: serverCA.clientConfig(), wantUp: true},
-		{name: "loopback, TLS", serverTLS: true, tls: serverCA.clientConfig(), wantUp: true},
-		{name: "dialer, TLS with another CA", serverTLS: true, dial: true, tls: otherCA.clientConfig()},
+		{name: "dialer, TLS", serverTLS: true, dial: true, tls: clientConfig(serverCA), wantUp: true},
+		{name: "loopback, TLS", serverTLS: true, tls: clientConfig(serverCA), wantUp: true},
+		{name: "dialer, TLS with another CA", serverTLS: true, dial: true, tls: clientConfig(otherCA)},
 	}
 	for _, tt := range tests {
 		for _, delta := range []bool{false, true} {
 			t.Run(tt.name+"/"+wireName(delta), func(t *testing.T) {
 				var serverOpts []grpc.ServerOption
 				if tt.serverTLS {
-					serverOpts = append(serverOpts, grpc.Creds(credentials.NewTLS(&tls.Config{Certificates: []tls.Certificate{serverCA.serverCert(t)}})))
+					serverOpts = append(serverOpts, grpc.Creds(credentials.NewTLS(&tls.Config{Certificates: []tls.Certificate{serverCA.ServerCert(t, serviceHost, "127.0.0.1")}})))
 				}
 				srv := startADS(t, serverOpts...)
 				srv.set(t, "v1", xdstest.Listener(t, 8080), xdstest.RouteConfig(8080))
