@@ -1,0 +1,234 @@
+package dataplane_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	healthcheckv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/health_check/v3"
+	routerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/keyconform/keyconform/internal/xdstest"
+	"github.com/keyconform/keyconform/sim/dataplane"
+	"github.com/keyconform/keyconform/sim/httpbin"
+	"github.com/keyconform/keyconform/sim/podnet"
+	"github.com/keyconform/keyconform/sim/xdsclient"
+)
+
+// readyListener is a bootstrap's readiness listener: the health check
+// filter answers GET /ready, everything else is routed to cluster.
+func readyListener(t *testing.T, port uint32, cluster string, filters ...*hcmv3.HttpFilter) *listenerv3.Listener {
+	t.Helper()
+	if filters == nil {
+		filters = []*hcmv3.HttpFilter{healthCheckFilter(t), routerFilter(t)}
+	}
+	hcm := &hcmv3.HttpConnectionManager{
+		StatPrefix: "ready",
+		RouteSpecifier: &hcmv3.HttpConnectionManager_RouteConfig{RouteConfig: xdstest.RouteConfig(port,
+			xdstest.VirtualHost(port, "*", xdstest.PrefixRoute("all", "/", cluster)))},
+		HttpFilters: filters,
+	}
+	l := xdstest.Listener(t, port)
+	l.Name = "ready"
+	l.FilterChains[0].Filters[0].ConfigType = &listenerv3.Filter_TypedConfig{TypedConfig: xdstest.Any(t, hcm)}
+	return l
+}
+
+func healthCheckFilter(t *testing.T) *hcmv3.HttpFilter {
+	return &hcmv3.HttpFilter{Name: "envoy.filters.http.health_check", ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: xdstest.Any(t, &healthcheckv3.HealthCheck{
+		PassThroughMode: wrapperspb.Bool(false),
+		Headers: []*routev3.HeaderMatcher{{Name: ":path", HeaderMatchSpecifier: &routev3.HeaderMatcher_StringMatch{
+			StringMatch: &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Exact{Exact: "/ready"}},
+		}}},
+	})}}
+}
+
+func routerFilter(t *testing.T) *hcmv3.HttpFilter {
+	return &hcmv3.HttpFilter{Name: "envoy.filters.http.router", ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: xdstest.Any(t, &routerv3.Router{})}}
+}
+
+// staticCluster is a STATIC cluster with one endpoint.
+func staticCluster(t *testing.T, name, addr string) *clusterv3.Cluster {
+	c := xdstest.Cluster(name)
+	c.ClusterDiscoveryType = &clusterv3.Cluster_Type{Type: clusterv3.Cluster_STATIC}
+	c.EdsClusterConfig = nil
+	c.LoadAssignment = xdstest.Endpoints(t, name, addr)
+	return c
+}
+
+// A bootstrap's static resources, in a pod: the readiness listener on the
+// pod IP answers /ready itself (Envoy's health check filter, 200, no body)
+// and routes the rest to a static cluster on the pod's own loopback; with
+// no dynamic resources the proxy is live at once.
+func TestStaticResourcesInAPod(t *testing.T) {
+	network := podnet.New()
+	pod := network.Pod(netip.MustParseAddr("10.244.0.7"), "edge")
+	backendLn, err := pod.Listen(netip.MustParseAddr("127.0.0.1"), 9000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	backend := httpbin.Serve(backendLn)
+	defer backend.Close()
+
+	p, err := dataplane.New(dataplane.Options{
+		StaticListeners: []*listenerv3.Listener{readyListener(t, 8082, "local")},
+		StaticClusters:  []*clusterv3.Cluster{staticCluster(t, "local", "127.0.0.1:9000")},
+		Pod:             pod,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+	defer wcancel()
+	if err := p.WaitReady(wctx); err != nil {
+		t.Fatal(err)
+	}
+
+	client := &http.Client{Transport: &http.Transport{DialContext: network.DialContext}}
+	for _, tc := range []struct {
+		path       string
+		status     int
+		bodyPrefix string
+	}{
+		{"/ready", http.StatusOK, ""},          // answered by the health check filter
+		{"/status/418", http.StatusTeapot, ""}, // go-httpbin on the pod's loopback
+		{"/get", http.StatusOK, "{"},           // go-httpbin's echo
+		// :path with a query is not exactly "/ready": routed on.
+		{"/ready?x=1", http.StatusNotFound, ""},
+	} {
+		resp, err := client.Get("http://10.244.0.7:8082" + tc.path)
+		if err != nil {
+			t.Fatalf("GET %s: %v", tc.path, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.status || !strings.HasPrefix(string(b), tc.bodyPrefix) {
+			t.Errorf("GET %s: %d %q, want %d %q...", tc.path, resp.StatusCode, b, tc.status, tc.bodyPrefix)
+		}
+	}
+}
+
+func TestStaticResourceErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts dataplane.Options
+		want string
+	}{
+		{"health check not first", dataplane.Options{StaticListeners: []*listenerv3.Listener{
+			readyListener(t, 8082, "local", routerFilter(t), healthCheckFilter(t)),
+		}}, `static_resources.listeners[0] "ready"`},
+		{"unimplemented cluster type", dataplane.Options{StaticClusters: []*clusterv3.Cluster{func() *clusterv3.Cluster {
+			c := staticCluster(t, "dns", "127.0.0.1:9000")
+			c.ClusterDiscoveryType = &clusterv3.Cluster_Type{Type: clusterv3.Cluster_ORIGINAL_DST}
+			return c
+		}()}}, `static_resources.clusters[0] "dns"`},
+		{"duplicate cluster", dataplane.Options{StaticClusters: []*clusterv3.Cluster{
+			staticCluster(t, "local", "127.0.0.1:9000"), staticCluster(t, "local", "127.0.0.1:9001"),
+		}}, `duplicate cluster name "local"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := dataplane.New(tc.opts)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("New: %v, want an error containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// xDS never replaces a static resource (Envoy's listener manager refuses to
+// update a listener added by the bootstrap), and a static listener that
+// cannot bind stops the start, as it stops Envoy.
+func TestStaticListenerOwnership(t *testing.T) {
+	xds := xdstest.Start(t)
+	p, err := dataplane.New(dataplane.Options{
+		XDS:             xdsclient.Options{ServerAddress: xds.Addr(), NodeID: nodeID},
+		StaticListeners: []*listenerv3.Listener{readyListener(t, 8082, "local")},
+		StaticClusters:  []*clusterv3.Cluster{staticCluster(t, "local", "127.0.0.1:9000")},
+		ListenOverrides: map[uint32]string{8082: "127.0.0.1:0", 8083: "127.0.0.1:0"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dynamic := readyListener(t, 8083, "local")
+	xds.Set(t, nodeID, "1", dynamic, xdstest.Cluster(clusterName), xdstest.Endpoints(t, clusterName, podAddr))
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	nack := xds.WaitNACK(t, resource.ListenerType)
+	if msg := nack.GetErrorDetail().GetMessage(); !strings.Contains(msg, `"ready": cannot update static listener through xDS`) {
+		t.Errorf("NACK detail %q", msg)
+	}
+
+	pod := podnet.New().Pod(netip.MustParseAddr("10.244.0.7"), "edge")
+	blocker, err := pod.Listen(netip.IPv4Unspecified(), 9999)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer blocker.Close()
+	p2, err := dataplane.New(dataplane.Options{StaticListeners: []*listenerv3.Listener{readyListener(t, 9999, "local")},
+		StaticClusters: []*clusterv3.Cluster{staticCluster(t, "local", "127.0.0.1:9000")}, Pod: pod})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p2.Run(t.Context()); err == nil || !strings.Contains(err.Error(), "address already in use") {
+		t.Errorf("Run with the port taken: %v", err)
+	}
+}
+
+// initial_fetch_timeout: a server that never sends clusters holds the
+// proxy in INITIALIZING until the timeout, then it goes on without them.
+func TestInitialFetchTimeout(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		timeout time.Duration
+		live    bool
+	}{
+		{"no timeout: waits", 0, false},
+		{"timeout: goes on", 100 * time.Millisecond, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			xds := xdstest.Start(t)
+			// Listeners only: a state-of-the-world server answers no
+			// request for a type it holds nothing of.
+			xds.Set(t, nodeID, "1", readyListener(t, 8082, "nowhere"))
+			p, err := dataplane.New(dataplane.Options{
+				XDS:                  xdsclient.Options{ServerAddress: xds.Addr(), NodeID: nodeID},
+				InitialFetchTimeouts: map[string]time.Duration{resource.ClusterType: tc.timeout},
+				ListenOverrides:      map[uint32]string{8082: "127.0.0.1:0"},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(t.Context())
+			done := make(chan error, 1)
+			go func() { done <- p.Run(ctx) }()
+			defer func() { cancel(); <-done }()
+			wctx, wcancel := context.WithTimeout(ctx, time.Second)
+			defer wcancel()
+			err = p.WaitReady(wctx)
+			if live := err == nil; live != tc.live {
+				t.Fatalf("live within 1s: %v (%v), want %v; state %s", live, err, tc.live, p.ServerState())
+			}
+			if !tc.live && !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatal(err)
+			}
+		})
+	}
+}
