@@ -35,9 +35,10 @@ vet: ## go vet.
 	$(GO) vet ./...
 
 .PHONY: test
-test: vet tools ## Everything that runs here: unit, golden, envtest, then the suites on the sim.
+test: vet tools ## Everything that runs here: unit, golden, envtest, then the suites on the sim and against `make run`.
 	$(GO) test $$($(GO) list ./... | grep -v '/suites$$')
 	$(MAKE) --no-print-directory e2e-sim
+	$(MAKE) --no-print-directory e2e-against-run
 
 # Conformance suites (see suites/README.md). Reports land in $(ARTIFACTS).
 GINKGO ?= $(GO) tool ginkgo
@@ -50,6 +51,11 @@ SUPPORTED_FEATURES ?=
 e2e-sim: tools ## The suites on the local environment (sim target).
 	ARTIFACTS=$(abspath $(ARTIFACTS)) $(GINKGO) $(if $(CI),--no-color) -p --procs=$(E2E_PROCS) --timeout=20m ./suites -- \
 		--target=sim --poll-interval=20ms $(E2E_ARGS)
+
+.PHONY: e2e-against-run
+e2e-against-run: tools ## The suites' cluster target against the environment of `make run` (status addresses, every feature).
+	$(GO) build -o bin/ ./sim/cmd/localenv
+	scripts/e2e-against-run.sh bin/localenv E2E_ARGS='$(E2E_ARGS)'
 
 .PHONY: e2e-cluster
 e2e-cluster: ## The suites on the current kubeconfig's cluster, any implementation (GATEWAY_CLASS, SUPPORTED_FEATURES).
