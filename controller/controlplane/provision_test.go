@@ -1,67 +1,54 @@
-package provision
+package controlplane_test
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/go-logr/logr"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"github.com/keyconform/keyconform/controller/controlplane"
+	"github.com/keyconform/keyconform/controller/provision"
 	"github.com/keyconform/keyconform/controller/reconcile"
-	"github.com/keyconform/keyconform/controller/xds"
 	"github.com/keyconform/keyconform/internal/apiservertest"
 	"github.com/keyconform/keyconform/internal/logcapture"
 )
 
-// startController runs the reconcile package's controller with this
-// package's address source, and the provisioner, as the controller binary
-// does with --provision=envoy. It returns the logs.
+// startController runs the controller as the binary does with
+// --provision=envoy, through the composition root. It returns the logs.
 func startController(t *testing.T) *logcapture.Buffer {
 	t.Helper()
 	logs := &logcapture.Buffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	mgr, err := ctrl.NewManager(apiServers.Config(t), ctrl.Options{
-		Scheme:                 testScheme(t),
-		Logger:                 logr.FromSlogHandler(logger.Handler()),
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		Cache:                  cache.Options{ByObject: CacheByObject()},
-	})
+	cfg := provision.DefaultConfig()
+	cp, err := controlplane.New(apiServers.Config(t), controlplane.Options{Provision: &cfg, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := reconcile.SetupWithManager(mgr, xds.NewServer(logger.With("component", "xds")), reconcile.Options{
-		Logger:    logger.With("component", "reconcile"),
-		Addresses: Addresses(mgr.GetClient()),
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if err := SetupWithManager(mgr, Options{Config: DefaultConfig(), Logger: logger.With("component", "provision")}); err != nil {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
+	go func() { done <- cp.Run(ctx, lis) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("manager stopped with: %v", err)
+			t.Errorf("controller stopped with: %v", err)
 		}
 	})
 	return logs
@@ -75,9 +62,15 @@ func eventually(t *testing.T, what string, check func() error) {
 // newGateway creates a Gateway of class and returns it as stored.
 func newGateway(t *testing.T, c client.Client, ns, name, class string, ports ...int32) *gwv1.Gateway {
 	t.Helper()
-	gw := gateway(ns, name, ports...)
-	gw.UID = ""
-	gw.Spec.GatewayClassName = gwv1.ObjectName(class)
+	gw := &gwv1.Gateway{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec:       gwv1.GatewaySpec{GatewayClassName: gwv1.ObjectName(class)},
+	}
+	for _, p := range ports {
+		gw.Spec.Listeners = append(gw.Spec.Listeners, gwv1.Listener{
+			Name: gwv1.SectionName(fmt.Sprintf("port-%d", p)), Protocol: gwv1.HTTPProtocolType, Port: gwv1.PortNumber(p),
+		})
+	}
 	if err := c.Create(t.Context(), gw); err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +201,7 @@ func TestProvisionsAndUpdatesTheDataPlane(t *testing.T) {
 		if err := c.Get(ctx, key, &deploy); err != nil {
 			return err
 		}
-		if img := deploy.Spec.Template.Spec.Containers[0].Image; img != DefaultEnvoyImage || *deploy.Spec.Replicas != 3 {
+		if img := deploy.Spec.Template.Spec.Containers[0].Image; img != provision.DefaultEnvoyImage || *deploy.Spec.Replicas != 3 {
 			return fmt.Errorf("image %s, replicas %d", img, *deploy.Spec.Replicas)
 		}
 		return nil
