@@ -110,7 +110,7 @@ func statusAddresses(gw *gwv1.Gateway) []string {
 // A Gateway of our class gets its data plane, which follows its listeners;
 // its status address comes from the provisioned Service.
 func TestProvisionsAndUpdatesTheDataPlane(t *testing.T) {
-	c := apiServers.Client(t, testScheme(t))
+	c := apiServers.Client(t, reconcile.AddToScheme)
 	startController(t)
 	ctx := t.Context()
 	ns := namespace(t, c)
@@ -211,7 +211,7 @@ func TestProvisionsAndUpdatesTheDataPlane(t *testing.T) {
 // Gateways of other controllers' classes get nothing; a Gateway whose
 // class goes away loses its data plane.
 func TestProvisionsOnlyOurClasses(t *testing.T) {
-	c := apiServers.Client(t, testScheme(t))
+	c := apiServers.Client(t, reconcile.AddToScheme)
 	startController(t)
 	ctx := t.Context()
 	ns := namespace(t, c)
@@ -266,7 +266,7 @@ func TestProvisionsOnlyOurClasses(t *testing.T) {
 // An object in the way that is not the Gateway's is left alone, nothing is
 // created for that Gateway, and the log says what to do.
 func TestLeavesOthersObjectsAlone(t *testing.T) {
-	c := apiServers.Client(t, testScheme(t))
+	c := apiServers.Client(t, reconcile.AddToScheme)
 	logs := startController(t)
 	ctx := t.Context()
 	ns := namespace(t, c)
@@ -303,7 +303,7 @@ func TestLeavesOthersObjectsAlone(t *testing.T) {
 // A Gateway whose data plane cannot be made (here: a name a Service cannot
 // take) gets nothing, and the log says why and what to do.
 func TestUnprovisionableGatewayIsLogged(t *testing.T) {
-	c := apiServers.Client(t, testScheme(t))
+	c := apiServers.Client(t, reconcile.AddToScheme)
 	logs := startController(t)
 	ctx := t.Context()
 	ns := namespace(t, c)

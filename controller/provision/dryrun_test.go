@@ -9,13 +9,15 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/keyconform/keyconform/controller/reconcile"
 )
 
 // The generated objects pass the real API server's validation (schemas,
 // defaulting, admission) by server-side dry-run, and a pod made from the
 // Deployment's template passes PodSecurity's restricted profile.
 func TestObjectsPassServerSideDryRun(t *testing.T) {
-	c := apiServers.Client(t, testScheme(t))
+	c := apiServers.Client(t, reconcile.AddToScheme)
 	ctx := t.Context()
 	for _, tc := range objectCases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -47,7 +49,7 @@ func TestObjectsPassServerSideDryRun(t *testing.T) {
 // The PodSecurity check above is live: the same namespace refuses a pod
 // that breaks the restricted profile.
 func TestRestrictedNamespaceRefusesPrivilegedPods(t *testing.T) {
-	c := apiServers.Client(t, testScheme(t))
+	c := apiServers.Client(t, reconcile.AddToScheme)
 	ns := restrictedNamespace(t, c, "dryrun-")
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: "privileged", Namespace: ns},

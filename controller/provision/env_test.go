@@ -3,9 +3,6 @@ package provision
 import (
 	"testing"
 
-	"k8s.io/apimachinery/pkg/runtime"
-
-	"github.com/keyconform/keyconform/controller/reconcile"
 	"github.com/keyconform/keyconform/internal/apiservertest"
 )
 
@@ -14,12 +11,3 @@ import (
 var apiServers apiservertest.Shared
 
 func TestMain(m *testing.M) { apiServers.Main(m) }
-
-func testScheme(t testing.TB) *runtime.Scheme {
-	t.Helper()
-	s := runtime.NewScheme()
-	if err := reconcile.AddToScheme(s); err != nil {
-		t.Fatal(err)
-	}
-	return s
-}

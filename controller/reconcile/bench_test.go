@@ -31,7 +31,7 @@ func BenchmarkSecretUpdateToSnapshot(b *testing.B) {
 	for _, d := range debounces {
 		b.Run(debounceName(d), func(b *testing.B) {
 			cut := startController(b, d)
-			c := apiServers.Client(b, testScheme(b))
+			c := apiServers.Client(b, AddToScheme)
 			a := newApp("bench-rotate")
 			ads := dialXDS(b, cut, a.nodeID())
 			secret := a.secret("apikey", nil, map[string]string{"client1": "k-bench-start"})
@@ -63,7 +63,7 @@ func BenchmarkBurstToSnapshot(b *testing.B) {
 	for _, d := range debounces {
 		b.Run(debounceName(d), func(b *testing.B) {
 			cut := startController(b, d)
-			c := apiServers.Client(b, testScheme(b))
+			c := apiServers.Client(b, AddToScheme)
 			a := newApp("bench-burst")
 			ads := dialXDS(b, cut, a.nodeID())
 			labels := map[string]string{"burst": "yes"}

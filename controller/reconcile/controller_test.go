@@ -31,6 +31,7 @@ import (
 
 	"github.com/keyconform/keyconform/controller/api/v1alpha1"
 	"github.com/keyconform/keyconform/controller/xds"
+	"github.com/keyconform/keyconform/internal/apiservertest"
 	"github.com/keyconform/keyconform/internal/logcapture"
 	"github.com/keyconform/keyconform/sim/xdsclient/xdsclienttest"
 )
@@ -178,7 +179,7 @@ func foreignCondition() []metav1.Condition {
 
 func TestControllerTranslatesPublishesAndWritesStatus(t *testing.T) {
 	cut := startController(t, DefaultDebounce)
-	c := apiServers.Client(t, testScheme(t))
+	c := apiServers.Client(t, AddToScheme)
 	ctx := context.Background()
 	a := newApp("e2e")
 	ads := dialXDS(t, cut, a.nodeID())
@@ -386,7 +387,7 @@ func assertNoKeysLogged(t *testing.T, cut *controllerUnderTest, keys ...string) 
 
 func TestInvalidPolicyFailsClosedWithoutLeakingKeys(t *testing.T) {
 	cut := startController(t, DefaultDebounce)
-	c := apiServers.Client(t, testScheme(t))
+	c := apiServers.Client(t, AddToScheme)
 	ctx := context.Background()
 	a := newApp("invalid")
 	ads := dialXDS(t, cut, a.nodeID())
@@ -498,7 +499,7 @@ func assertKeyNowhere(t *testing.T, c client.Client, cut *controllerUnderTest, a
 }
 
 func TestEnsureGatewayClass(t *testing.T) {
-	c := apiServers.Client(t, testScheme(t))
+	c := apiServers.Client(t, AddToScheme)
 	ctx := context.Background()
 	absent, foreign := newApp("absent").ns, newApp("foreign").ns // unique names
 	create(t, c, &gwv1.GatewayClass{
@@ -536,7 +537,7 @@ func TestEnsureGatewayClass(t *testing.T) {
 func TestSetupFailsClearlyWithAnIncompleteScheme(t *testing.T) {
 	// A scheme lacking TrafficPolicy: the error says how to fix it.
 	cfg := apiServers.Config(t)
-	s := testScheme(t)
+	s := apiservertest.Scheme(t, AddToScheme)
 	bare := runtime.NewScheme()
 	for gvk := range s.AllKnownTypes() {
 		if gvk.Group != v1alpha1.GroupName {

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -26,15 +25,6 @@ import (
 var apiServers apiservertest.Shared
 
 func TestMain(m *testing.M) { apiServers.Main(m) }
-
-func testScheme(t testing.TB) *runtime.Scheme {
-	t.Helper()
-	s := runtime.NewScheme()
-	if err := AddToScheme(s); err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
 
 func slogTo(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -58,7 +48,7 @@ func startController(t testing.TB, debounce time.Duration) *controllerUnderTest 
 	logger := slogTo(logs)
 	health := freeLoopbackPort(t)
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                 testScheme(t),
+		Scheme:                 apiservertest.Scheme(t, AddToScheme),
 		Logger:                 logr.FromSlogHandler(logger.Handler()),
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: health,

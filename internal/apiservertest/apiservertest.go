@@ -88,14 +88,25 @@ func (s *Shared) Main(m *testing.M) {
 	os.Exit(code)
 }
 
-// Client is an uncached client of the shared API server, as kubectl is.
-func (s *Shared) Client(t testing.TB, scheme *runtime.Scheme) client.Client {
+// Client is an uncached client of the shared API server, as kubectl is,
+// knowing the types addToScheme registers (e.g. reconcile.AddToScheme).
+func (s *Shared) Client(t testing.TB, addToScheme func(*runtime.Scheme) error) client.Client {
 	t.Helper()
-	c, err := client.New(s.Config(t), client.Options{Scheme: scheme})
+	c, err := client.New(s.Config(t), client.Options{Scheme: Scheme(t, addToScheme)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// Scheme is a scheme with the types addToScheme registers.
+func Scheme(t testing.TB, addToScheme func(*runtime.Scheme) error) *runtime.Scheme {
+	t.Helper()
+	s := runtime.NewScheme()
+	if err := addToScheme(s); err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 // Eventually retries check until it returns nil, failing the test with its

@@ -68,6 +68,24 @@ func staticCluster(t *testing.T, name, addr string) *clusterv3.Cluster {
 	return c
 }
 
+// run runs p until the test ends.
+func run(t *testing.T, p *dataplane.Proxy) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+}
+
+// waitLive runs p and waits up to d for it to be LIVE.
+func waitLive(t *testing.T, p *dataplane.Proxy, d time.Duration) error {
+	t.Helper()
+	run(t, p)
+	ctx, cancel := context.WithTimeout(t.Context(), d)
+	defer cancel()
+	return p.WaitReady(ctx)
+}
+
 // A bootstrap's static resources, in a pod: the readiness listener on the
 // pod IP answers /ready itself (Envoy's health check filter, 200, no body)
 // and routes the rest to a static cluster on the pod's own loopback; with
@@ -90,13 +108,7 @@ func TestStaticResourcesInAPod(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- p.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
-	defer wcancel()
-	if err := p.WaitReady(wctx); err != nil {
+	if err := waitLive(t, p, 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
 
@@ -167,10 +179,7 @@ func TestStaticListenerOwnership(t *testing.T) {
 	}
 	dynamic := readyListener(t, 8083, "local")
 	xds.Set(t, nodeID, "1", dynamic, xdstest.Cluster(clusterName), xdstest.Endpoints(t, clusterName, podAddr))
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- p.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	run(t, p)
 	nack := xds.WaitNACK(t, resource.ListenerType)
 	if msg := nack.GetErrorDetail().GetMessage(); !strings.Contains(msg, `"ready": cannot update static listener through xDS`) {
 		t.Errorf("NACK detail %q", msg)
@@ -216,13 +225,7 @@ func TestInitialFetchTimeout(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ctx, cancel := context.WithCancel(t.Context())
-			done := make(chan error, 1)
-			go func() { done <- p.Run(ctx) }()
-			defer func() { cancel(); <-done }()
-			wctx, wcancel := context.WithTimeout(ctx, time.Second)
-			defer wcancel()
-			err = p.WaitReady(wctx)
+			err = waitLive(t, p, time.Second)
 			if live := err == nil; live != tc.live {
 				t.Fatalf("live within 1s: %v (%v), want %v; state %s", live, err, tc.live, p.ServerState())
 			}
