@@ -150,14 +150,17 @@ func TestPodFS(t *testing.T) {
 }
 
 func TestRepoIn(t *testing.T) {
-	envoy := repoIn("envoyproxy/envoy", "example.com/gateway/envoy")
+	envoy := repoIn("envoyproxy/envoy*", "example.com/gateway/envoy")
 	for image, want := range map[string]bool{
 		"docker.io/envoyproxy/envoy:v1.40.0":          true,
 		"envoyproxy/envoy:distroless-v1.39.1":         true,
 		"envoyproxy/envoy@sha256:abc":                 true,
 		"registry:5000/envoyproxy/envoy:v1":           true,
 		"example.com/gateway/envoy:v2":                true,
-		"envoyproxy/envoy-dev:latest":                 false,
+		"envoyproxy/envoy-dev:latest":                 true,
+		"envoyproxy/envoy-distroless:v1.30.0":         true,
+		"docker.io/envoyproxy/envoyx:v1":              true,
+		"docker.io/other/envoyproxy/gateway:v1":       false,
 		"docker.io/envoyproxy/gateway:v1.9.1":         false,
 		"docker.io/myenvoyproxy/envoy:v1":             false,
 		"docker.io/mccutchen/go-httpbin:v2.26.0":      false,

@@ -26,7 +26,7 @@ import (
 // Images the environment runs in process.
 const (
 	httpbinImage = "mccutchen/go-httpbin"
-	envoyImage   = "envoyproxy/envoy"
+	envoyImage   = "envoyproxy/envoy*"
 	// kgatewayEnvoyImage is kgateway's Envoy image, whose entrypoint
 	// (envoyinit) runs Envoy with the bootstrap it reads from a file.
 	kgatewayEnvoyImage = "kgateway-dev/envoy-wrapper"
@@ -81,7 +81,9 @@ func runtimes(extraEnvoyImages []string) []imageRuntime {
 }
 
 // repoIn matches an image whose repository (registry host and tag or
-// digest aside) ends with one of repos.
+// digest aside) ends with one of repos; a repo ending in "*" matches any
+// repository name it begins (envoyproxy/envoy* is envoy, envoy-dev,
+// envoy-distroless, envoy-contrib).
 func repoIn(repos ...string) func(string) bool {
 	return func(image string) bool {
 		name, _, _ := strings.Cut(image, "@")
@@ -89,7 +91,16 @@ func repoIn(repos ...string) func(string) bool {
 			name = name[:i]
 		}
 		for _, r := range repos {
-			if name == r || strings.HasSuffix(name, "/"+r) {
+			if prefix, ok := strings.CutSuffix(r, "*"); ok {
+				last := name
+				if n := strings.Count(prefix, "/") + 1; strings.Count(name, "/") >= n {
+					parts := strings.Split(name, "/")
+					last = strings.Join(parts[len(parts)-n:], "/")
+				}
+				if strings.HasPrefix(last, prefix) {
+					return true
+				}
+			} else if name == r || strings.HasSuffix(name, "/"+r) {
 				return true
 			}
 		}

@@ -23,6 +23,14 @@ type deltaRequest = discoveryv3.DeltaDiscoveryRequest
 
 func anyRequest(int, *deltaRequest) bool { return true }
 
+// waitDeltaRequest waits for a delta request of typeURL that satisfies match.
+func waitDeltaRequest(t *testing.T, srv *xdstest.Server, typeURL, what string, match func(stream int, r *deltaRequest) bool) *deltaRequest {
+	t.Helper()
+	return xdstest.WaitMessage(t, srv, what, func(stream int, r *deltaRequest) bool {
+		return r.GetTypeUrl() == typeURL && match(stream, r)
+	})
+}
+
 func resourceNames(resp *discoveryv3.DeltaDiscoveryResponse) []string {
 	var names []string
 	for _, r := range resp.GetResources() {
@@ -32,10 +40,10 @@ func resourceNames(resp *discoveryv3.DeltaDiscoveryResponse) []string {
 }
 
 func TestDeltaWildcardAndNamedSubscriptions(t *testing.T) {
-	srv := startADS(t)
-	srv.set(t, "v1", xdstest.Cluster("backend"), xdstest.Endpoints(t, "backend", "10.0.0.1:8080"),
+	srv := xdstest.Start(t)
+	srv.Set(t, node, "v1", xdstest.Cluster("backend"), xdstest.Endpoints(t, "backend", "10.0.0.1:8080"),
 		xdstest.Listener(t, 8080), xdstest.RouteConfig(8080))
-	_, rec := startClient(t, Options{ServerAddress: srv.addr, Delta: true})
+	_, rec := startClient(t, Options{ServerAddress: srv.Addr(), Delta: true})
 
 	want := map[string][]string{
 		resource.ClusterType:  {"backend"},
@@ -45,12 +53,12 @@ func TestDeltaWildcardAndNamedSubscriptions(t *testing.T) {
 	}
 	for _, typeURL := range typeOrder {
 		rec.waitState(t, typeURL, "v1", want[typeURL]...)
-		ack := srv.waitDeltaRequest(t, typeURL, "ACK", func(_ int, r *deltaRequest) bool { return r.GetResponseNonce() != "" })
+		ack := waitDeltaRequest(t, srv, typeURL, "ACK", func(_ int, r *deltaRequest) bool { return r.GetResponseNonce() != "" })
 		if ack.GetErrorDetail() != nil {
 			t.Errorf("%s: first answer is a NACK: %v", typeURL, ack.GetErrorDetail())
 		}
 
-		first := srv.waitDeltaRequest(t, typeURL, "first request", anyRequest)
+		first := waitDeltaRequest(t, srv, typeURL, "first request", anyRequest)
 		wantSubscribe := want[typeURL]
 		if typeURL == resource.ClusterType || typeURL == resource.ListenerType {
 			wantSubscribe = nil // legacy wildcard: no names at all
@@ -64,18 +72,18 @@ func TestDeltaWildcardAndNamedSubscriptions(t *testing.T) {
 }
 
 func TestDeltaUpdatesReachHandlerAsFullState(t *testing.T) {
-	srv := startADS(t)
-	srv.set(t, "v1", xdstest.Cluster("a"), xdstest.Cluster("b"),
+	srv := xdstest.Start(t)
+	srv.Set(t, node, "v1", xdstest.Cluster("a"), xdstest.Cluster("b"),
 		xdstest.Endpoints(t, "a", "10.0.0.1:8080"), xdstest.Endpoints(t, "b", "10.0.0.2:8080"),
 		xdstest.Listener(t, 8080), xdstest.Listener(t, 9090), xdstest.RouteConfig(8080), xdstest.RouteConfig(9090))
-	_, rec := startClient(t, Options{ServerAddress: srv.addr, Delta: true})
+	_, rec := startClient(t, Options{ServerAddress: srv.Addr(), Delta: true})
 	rec.waitState(t, resource.EndpointType, "v1", "a", "b")
 	rec.waitState(t, resource.RouteType, "v1", "listener~8080", "listener~9090")
 
 	// v2 moves a's endpoint, replaces listener 9090 by 7070 and leaves the
 	// rest alone: the server sends only that, the handler gets every
 	// resource of each type.
-	srv.set(t, "v2", xdstest.Cluster("a"), xdstest.Cluster("b"),
+	srv.Set(t, node, "v2", xdstest.Cluster("a"), xdstest.Cluster("b"),
 		xdstest.Endpoints(t, "a", "10.0.0.9:8080"), xdstest.Endpoints(t, "b", "10.0.0.2:8080"),
 		xdstest.Listener(t, 8080), xdstest.Listener(t, 7070), xdstest.RouteConfig(8080), xdstest.RouteConfig(7070))
 
@@ -93,7 +101,7 @@ func TestDeltaUpdatesReachHandlerAsFullState(t *testing.T) {
 		{resource.EndpointType, []string{"a"}, nil},
 		{resource.ListenerType, []string{"listener~7070"}, []string{"listener~9090"}},
 	} {
-		resp := waitMessage(t, srv, tt.typeURL+" v2 response", true, func(_ int, r *discoveryv3.DeltaDiscoveryResponse) bool {
+		resp := xdstest.WaitMessage(t, srv, tt.typeURL+" v2 response", func(_ int, r *discoveryv3.DeltaDiscoveryResponse) bool {
 			return r.GetTypeUrl() == tt.typeURL && r.GetSystemVersionInfo() == "v2"
 		})
 		if got := resourceNames(resp); !slices.Equal(got, tt.wantSent) || !slices.Equal(resp.GetRemovedResources(), tt.wantRemove) {
@@ -103,16 +111,16 @@ func TestDeltaUpdatesReachHandlerAsFullState(t *testing.T) {
 }
 
 func TestDeltaNACKRollsBack(t *testing.T) {
-	srv := startADS(t)
-	srv.set(t, "v1", xdstest.Listener(t, 8080), xdstest.RouteConfig(8080))
-	_, rec := startClient(t, Options{ServerAddress: srv.addr, Delta: true})
+	srv := xdstest.Start(t)
+	srv.Set(t, node, "v1", xdstest.Listener(t, 8080), xdstest.RouteConfig(8080))
+	_, rec := startClient(t, Options{ServerAddress: srv.Addr(), Delta: true})
 	rec.waitState(t, resource.ListenerType, "v1", "listener~8080")
 
-	srv.set(t, "v2", xdstest.Listener(t, 8080), xdstest.RouteConfig(8080), badListener(t))
-	resp := waitMessage(t, srv, "LDS v2 response", true, func(_ int, r *discoveryv3.DeltaDiscoveryResponse) bool {
+	srv.Set(t, node, "v2", xdstest.Listener(t, 8080), xdstest.RouteConfig(8080), badListener(t))
+	resp := xdstest.WaitMessage(t, srv, "LDS v2 response", func(_ int, r *discoveryv3.DeltaDiscoveryResponse) bool {
 		return r.GetTypeUrl() == resource.ListenerType && r.GetSystemVersionInfo() == "v2"
 	})
-	nack := srv.waitDeltaRequest(t, resource.ListenerType, "NACK", func(_ int, r *deltaRequest) bool { return r.GetErrorDetail() != nil })
+	nack := waitDeltaRequest(t, srv, resource.ListenerType, "NACK", func(_ int, r *deltaRequest) bool { return r.GetErrorDetail() != nil })
 	if nack.GetResponseNonce() != resp.GetNonce() || nack.GetErrorDetail().GetCode() != 13 ||
 		!strings.Contains(nack.GetErrorDetail().GetMessage(), `listener "bad~1": invalid`) {
 		t.Fatalf("NACK nonce %q (response %q) code %d detail %q", nack.GetResponseNonce(), resp.GetNonce(), nack.GetErrorDetail().GetCode(), nack.GetErrorDetail().GetMessage())
@@ -121,9 +129,9 @@ func TestDeltaNACKRollsBack(t *testing.T) {
 	// The server takes bad~1 as delivered and, at v3, sends only the new
 	// listener: the handler must get the set as it was before v2 plus that
 	// listener, not the rejected bad~1 again.
-	srv.set(t, "v3", xdstest.Listener(t, 8080), xdstest.Listener(t, 9090), xdstest.RouteConfig(8080), xdstest.RouteConfig(9090), badListener(t))
+	srv.Set(t, node, "v3", xdstest.Listener(t, 8080), xdstest.Listener(t, 9090), xdstest.RouteConfig(8080), xdstest.RouteConfig(9090), badListener(t))
 	rec.waitState(t, resource.ListenerType, "v3", "listener~8080", "listener~9090")
-	resp = waitMessage(t, srv, "LDS v3 response", true, func(_ int, r *discoveryv3.DeltaDiscoveryResponse) bool {
+	resp = xdstest.WaitMessage(t, srv, "LDS v3 response", func(_ int, r *discoveryv3.DeltaDiscoveryResponse) bool {
 		return r.GetTypeUrl() == resource.ListenerType && r.GetSystemVersionInfo() == "v3"
 	})
 	if got := resourceNames(resp); !slices.Equal(got, []string{"listener~9090"}) {
@@ -135,12 +143,12 @@ func TestNACKDetailIsScrubbed(t *testing.T) {
 	const key = "k-123-secret"
 	for _, delta := range []bool{false, true} {
 		t.Run(wireName(delta), func(t *testing.T) {
-			srv := startADS(t)
+			srv := xdstest.Start(t)
 			vh := xdstest.VirtualHost(8080, "")
 			vh.TypedPerFilterConfig = map[string]*anypb.Any{
 				"envoy.filters.http.api_key_auth": xdstest.APIKeyAuth(t, map[string]string{"client1": key}, true, "", "header:api-key"),
 			}
-			srv.set(t, "v1", xdstest.Listener(t, 8080), xdstest.RouteConfig(8080, vh))
+			srv.Set(t, node, "v1", xdstest.Listener(t, 8080), xdstest.RouteConfig(8080, vh))
 			rec := newRecorder()
 			rec.reject = func(m proto.Message) error {
 				if rc, ok := m.(*routev3.RouteConfiguration); ok {
@@ -148,9 +156,9 @@ func TestNACKDetailIsScrubbed(t *testing.T) {
 				}
 				return nil
 			}
-			startClient(t, Options{ServerAddress: srv.addr, Delta: delta, Handler: rec})
+			startClient(t, Options{ServerAddress: srv.Addr(), Delta: delta, Handler: rec})
 
-			nack := waitMessage(t, srv, "RDS NACK", false, func(_ int, r wireRequest) bool {
+			nack := xdstest.WaitMessage(t, srv, "RDS NACK", func(_ int, r xdstest.Request) bool {
 				return r.GetTypeUrl() == resource.RouteType && r.GetErrorDetail() != nil
 			})
 			msg := nack.GetErrorDetail().GetMessage()
@@ -162,48 +170,48 @@ func TestNACKDetailIsScrubbed(t *testing.T) {
 }
 
 func TestDeltaSubscribeAndUnsubscribe(t *testing.T) {
-	srv := startADS(t)
+	srv := xdstest.Start(t)
 	routes := []types.Resource{xdstest.RouteConfig(8080), xdstest.RouteConfig(9090)}
-	srv.set(t, "v1", append(routes, xdstest.Listener(t, 8080), xdstest.Listener(t, 9090))...)
-	_, rec := startClient(t, Options{ServerAddress: srv.addr, Delta: true})
+	srv.Set(t, node, "v1", append(routes, xdstest.Listener(t, 8080), xdstest.Listener(t, 9090))...)
+	_, rec := startClient(t, Options{ServerAddress: srv.Addr(), Delta: true})
 	rec.waitState(t, resource.RouteType, "v1", "listener~8080", "listener~9090")
-	srv.waitDeltaRequest(t, resource.RouteType, "subscription of both", func(_ int, r *deltaRequest) bool {
+	waitDeltaRequest(t, srv, resource.RouteType, "subscription of both", func(_ int, r *deltaRequest) bool {
 		return slices.Equal(r.GetResourceNamesSubscribe(), []string{"listener~8080", "listener~9090"})
 	})
 
 	// Listener 9090 goes, its route configuration stays: the client
 	// unsubscribes from it and stops handing it to the handler, though no
 	// server says it was removed.
-	srv.set(t, "v2", append(routes, xdstest.Listener(t, 8080))...)
-	unsub := srv.waitDeltaRequest(t, resource.RouteType, "unsubscription", func(_ int, r *deltaRequest) bool {
+	srv.Set(t, node, "v2", append(routes, xdstest.Listener(t, 8080))...)
+	unsub := waitDeltaRequest(t, srv, resource.RouteType, "unsubscription", func(_ int, r *deltaRequest) bool {
 		return len(r.GetResourceNamesUnsubscribe()) > 0
 	})
 	if !slices.Equal(unsub.GetResourceNamesUnsubscribe(), []string{"listener~9090"}) || len(unsub.GetResourceNamesSubscribe()) > 0 {
 		t.Fatalf("request subscribe %q unsubscribe %q, want only unsubscribe listener~9090", unsub.GetResourceNamesSubscribe(), unsub.GetResourceNamesUnsubscribe())
 	}
 	changed := xdstest.RouteConfig(8080, xdstest.VirtualHost(8080, "example.com"))
-	srv.set(t, "v3", changed, xdstest.RouteConfig(9090), xdstest.Listener(t, 8080))
+	srv.Set(t, node, "v3", changed, xdstest.RouteConfig(9090), xdstest.Listener(t, 8080))
 	rec.waitState(t, resource.RouteType, "v3", "listener~8080")
 
 	// Subscribing again brings it back.
-	srv.set(t, "v4", changed, xdstest.RouteConfig(9090), xdstest.Listener(t, 8080), xdstest.Listener(t, 9090))
+	srv.Set(t, node, "v4", changed, xdstest.RouteConfig(9090), xdstest.Listener(t, 8080), xdstest.Listener(t, 9090))
 	rec.waitState(t, resource.RouteType, "v4", "listener~8080", "listener~9090")
-	srv.waitDeltaRequest(t, resource.RouteType, "subscription again", func(_ int, r *deltaRequest) bool {
+	waitDeltaRequest(t, srv, resource.RouteType, "subscription again", func(_ int, r *deltaRequest) bool {
 		return slices.Equal(r.GetResourceNamesSubscribe(), []string{"listener~9090"}) && len(r.GetResourceNamesUnsubscribe()) == 0
 	})
 }
 
 func TestDeltaReconnectSendsInitialResourceVersions(t *testing.T) {
-	srv := startADS(t)
-	srv.set(t, "v1", xdstest.Cluster("backend"), xdstest.Endpoints(t, "backend", "10.0.0.1:8080"),
+	srv := xdstest.Start(t)
+	srv.Set(t, node, "v1", xdstest.Cluster("backend"), xdstest.Endpoints(t, "backend", "10.0.0.1:8080"),
 		xdstest.Listener(t, 8080), xdstest.RouteConfig(8080))
-	c, rec := startClient(t, Options{ServerAddress: srv.addr, Delta: true})
+	c, rec := startClient(t, Options{ServerAddress: srv.Addr(), Delta: true})
 	for _, typeURL := range typeOrder {
 		rec.waitVersion(t, typeURL, "v1")
 	}
 	// What the first stream delivered, by type: name -> version.
 	delivered := map[string]map[string]string{}
-	for _, resp := range recorded[*discoveryv3.DeltaDiscoveryResponse](srv, true) {
+	for _, resp := range xdstest.Recorded[*discoveryv3.DeltaDiscoveryResponse](srv) {
 		for _, r := range resp.GetResources() {
 			if delivered[resp.GetTypeUrl()] == nil {
 				delivered[resp.GetTypeUrl()] = map[string]string{}
@@ -212,16 +220,16 @@ func TestDeltaReconnectSendsInitialResourceVersions(t *testing.T) {
 		}
 	}
 
-	srv.stop()
+	srv.Stop()
 	waitFor(t, "disconnected", func() bool { return !c.Connected() })
-	srv.restart(t)
-	srv.set(t, "v2", xdstest.Cluster("backend"), xdstest.Endpoints(t, "backend", "10.0.0.1:8080"),
+	srv.Restart(t)
+	srv.Set(t, node, "v2", xdstest.Cluster("backend"), xdstest.Endpoints(t, "backend", "10.0.0.1:8080"),
 		xdstest.Listener(t, 8080), xdstest.Listener(t, 9090), xdstest.RouteConfig(8080), xdstest.RouteConfig(9090))
 	rec.waitState(t, resource.ListenerType, "v2", "listener~8080", "listener~9090")
 	rec.waitState(t, resource.RouteType, "v2", "listener~8080", "listener~9090")
 
 	for _, typeURL := range typeOrder {
-		first := srv.waitDeltaRequest(t, typeURL, "first request on the new stream", func(stream int, _ *deltaRequest) bool { return stream > 1 })
+		first := waitDeltaRequest(t, srv, typeURL, "first request on the new stream", func(stream int, _ *deltaRequest) bool { return stream > 1 })
 		wantSubscribe := slices.Sorted(maps.Keys(delivered[typeURL]))
 		if typeURL == resource.ClusterType || typeURL == resource.ListenerType {
 			wantSubscribe = nil

@@ -10,8 +10,6 @@ import (
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
 
@@ -71,14 +69,14 @@ func TestTransport(t *testing.T) {
 	for _, tt := range tests {
 		for _, delta := range []bool{false, true} {
 			t.Run(tt.name+"/"+wireName(delta), func(t *testing.T) {
-				var serverOpts []grpc.ServerOption
+				var serverOpts xdstest.Options
 				if tt.serverTLS {
-					serverOpts = append(serverOpts, grpc.Creds(credentials.NewTLS(&tls.Config{Certificates: []tls.Certificate{serverCA.ServerCert(t, serviceHost, "127.0.0.1")}})))
+					serverOpts.TLS = &tls.Config{Certificates: []tls.Certificate{serverCA.ServerCert(t, serviceHost, "127.0.0.1")}}
 				}
-				srv := startADS(t, serverOpts...)
-				srv.set(t, "v1", xdstest.Listener(t, 8080), xdstest.RouteConfig(8080))
-				opts := Options{ServerAddress: srv.addr, TLS: tt.tls, Delta: delta}
-				dialer := &recordingDialer{target: srv.addr}
+				srv := xdstest.StartWith(t, serverOpts)
+				srv.Set(t, node, "v1", xdstest.Listener(t, 8080), xdstest.RouteConfig(8080))
+				opts := Options{ServerAddress: srv.Addr(), TLS: tt.tls, Delta: delta}
+				dialer := &recordingDialer{target: srv.Addr()}
 				if tt.dial {
 					opts.ServerAddress, opts.Dial = serviceAddress, dialer.dial
 				}
@@ -102,12 +100,19 @@ func TestTransport(t *testing.T) {
 				if c.Connected() {
 					t.Error("connected through a certificate signed by an untrusted CA")
 				}
-				if got := recorded[proto.Message](srv, false); len(got) > 0 {
+				if got := xdstest.Recorded[xdstest.Request](srv); len(got) > 0 {
 					t.Errorf("server received %d requests over an untrusted connection", len(got))
 				}
 			})
 		}
 	}
+}
+
+func wireName(delta bool) string {
+	if delta {
+		return "delta"
+	}
+	return "sotw"
 }
 
 func TestNodeSent(t *testing.T) {
@@ -128,32 +133,30 @@ func TestNodeSent(t *testing.T) {
 			name = wireName(tt.delta) + "/first message only"
 		}
 		t.Run(name, func(t *testing.T) {
-			srv := startADS(t)
-			srv.set(t, "v1", xdstest.Listener(t, 8080), xdstest.RouteConfig(8080))
-			c, rec := startClient(t, Options{ServerAddress: srv.addr, Node: proto.Clone(given).(*corev3.Node), NodeOnFirstMessageOnly: tt.firstOnly, Delta: tt.delta})
+			srv := xdstest.Start(t)
+			srv.Set(t, node, "v1", xdstest.Listener(t, 8080), xdstest.RouteConfig(8080))
+			c, rec := startClient(t, Options{ServerAddress: srv.Addr(), Node: proto.Clone(given).(*corev3.Node), NodeOnFirstMessageOnly: tt.firstOnly, Delta: tt.delta})
 			rec.waitVersion(t, resource.RouteType, "v1")
-			srv.stop()
+			srv.Stop()
 			waitFor(t, "disconnected", func() bool { return !c.Connected() })
-			srv.restart(t)
-			waitMessage(t, srv, "an ACK on the second stream", false, func(stream int, r wireRequest) bool {
+			srv.Restart(t)
+			xdstest.WaitMessage(t, srv, "an ACK on the second stream", func(stream int, r xdstest.Request) bool {
 				return stream > 1 && r.GetResponseNonce() != ""
 			})
 
-			srv.mu.Lock()
-			defer srv.mu.Unlock()
 			first := map[int]bool{}
-			for _, m := range srv.messages {
-				r, ok := m.msg.(wireRequest)
-				if !ok || m.response {
+			for _, m := range srv.Messages() {
+				r, ok := m.Msg.(xdstest.Request)
+				if !ok {
 					continue
 				}
 				wantNode := want
-				if tt.firstOnly && first[m.stream] {
+				if tt.firstOnly && first[m.Stream] {
 					wantNode = nil
 				}
-				first[m.stream] = true
+				first[m.Stream] = true
 				if !proto.Equal(r.GetNode(), wantNode) {
-					t.Errorf("stream %d %s request: node %v, want %v", m.stream, r.GetTypeUrl(), r.GetNode(), wantNode)
+					t.Errorf("stream %d %s request: node %v, want %v", m.Stream, r.GetTypeUrl(), r.GetNode(), wantNode)
 				}
 			}
 			if len(first) < 2 {
