@@ -30,6 +30,10 @@ build: ## Build all binaries into bin/.
 tools: ## kube-apiserver, etcd, kubectl into bin/k8s (built from source once: ~10 min; cached after).
 	@scripts/k8s-binaries.sh bin/k8s
 
+.PHONY: tools-envoy-gateway
+tools-envoy-gateway: ## Envoy Gateway's control plane (v1.9.1) and its CRDs into bin/envoy-gateway (built from its Go module once: ~5-7 min; cached after).
+	@scripts/envoy-gateway.sh bin/envoy-gateway
+
 .PHONY: vet
 vet: ## go vet.
 	$(GO) vet ./...
