@@ -2,61 +2,82 @@ package dataplane
 
 import (
 	"math/rand/v2"
-	"slices"
-	"sync"
+	"strconv"
+	"strings"
 	"sync/atomic"
 )
 
-// upstream is a cluster's live endpoint set with Envoy's round robin:
-// plain rotation when all weights are equal (starting at a random index, as
-// Envoy seeds its RoundRobinLoadBalancer), smooth weighted rotation
-// otherwise.
+// upstream is a cluster as one rebuild of the proxy's state sees it: its
+// load balancer over the endpoints in force.
 type upstream struct {
-	name  string
-	hosts []string
-
-	next atomic.Uint64
-
-	weighted bool
-	mu       sync.Mutex
-	weights  []int64
-	current  []int64
-	total    int64
+	name string
+	spec *clusterSpec
+	gen  *lbGeneration
+	id   uint64 // names the upstream in the pick tokens
 }
 
-func newUpstream(name string, eps *endpointSet) *upstream {
-	u := &upstream{name: name, hosts: eps.hosts}
-	u.next.Store(rand.Uint64N(uint64(max(len(u.hosts), 1))))
-	if len(eps.weights) > 1 && slices.ContainsFunc(eps.weights, func(w uint32) bool { return w != eps.weights[0] }) {
-		u.weighted = true
-		for _, w := range eps.weights {
-			u.weights = append(u.weights, int64(w))
-			u.total += int64(w)
-		}
-		u.current = make([]int64, len(u.weights))
-	}
-	return u
+var upstreamIDs atomic.Uint64
+
+func newUpstream(c *clusterSpec, eps *endpointSet) *upstream {
+	return &upstream{name: c.name, spec: c, gen: c.lb.generation(eps), id: upstreamIDs.Add(1)}
 }
 
-// pick returns the next endpoint, or false when the cluster has none.
+// pick chooses an endpoint as the cluster's load balancer does, or returns
+// false for Envoy's "no healthy upstream". The router puts the string in
+// the request URL as its host; it is a token for the pick (which cluster,
+// which host), not an address: newReverseProxy turns it back into the
+// endpoint's address, so that the request goes through the cluster's own
+// connections and counts as one of the host's active requests. A token
+// that reached a dialer would be refused by the pod network, never dialled.
 func (u *upstream) pick() (string, bool) {
-	if len(u.hosts) == 0 {
+	h := u.gen.pick()
+	if h == nil {
 		return "", false
 	}
-	if !u.weighted {
-		return u.hosts[(u.next.Add(1)-1)%uint64(len(u.hosts))], true
+	b := make([]byte, 0, 48)
+	b = strconv.AppendUint(b, u.id, 10)
+	b = append(b, '-')
+	b = strconv.AppendInt(b, int64(h.priority), 10)
+	b = append(b, '-')
+	b = strconv.AppendInt(b, int64(h.index), 10)
+	b = append(b, pickTokenSuffix...)
+	return string(b), true
+}
+
+// pickTokenSuffix ends every pick token: "<upstream>-<priority>-<host>"
+// under the reserved .invalid domain.
+const pickTokenSuffix = ".upstream.invalid"
+
+// pickedHost is a pick: the cluster and the host chosen.
+type pickedHost struct {
+	up   *upstream
+	host *lbHost
+}
+
+// parsePickToken reads a token made by pick, given the upstreams of the
+// connection manager that made it.
+func parsePickToken(tok string, byID func(uint64) *upstream) *pickedHost {
+	s, ok := strings.CutSuffix(tok, pickTokenSuffix)
+	if !ok {
+		return nil
 	}
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	best := 0
-	for i, w := range u.weights {
-		u.current[i] += w
-		if u.current[i] > u.current[best] {
-			best = i
+	parts := strings.Split(s, "-")
+	if len(parts) != 3 {
+		return nil
+	}
+	var n [3]uint64
+	for i, p := range parts {
+		v, err := strconv.ParseUint(p, 10, 64)
+		if err != nil {
+			return nil
 		}
+		n[i] = v
 	}
-	u.current[best] -= u.total
-	return u.hosts[best], true
+	u := byID(n[0])
+	if u == nil || n[1] >= uint64(len(u.gen.prios)) || n[2] >= uint64(len(u.gen.prios[n[1]].hosts)) {
+		return nil
+	}
+	return &pickedHost{up: u, host: u.gen.prios[n[1]].hosts[n[2]]}
 }
 
 // pickCluster chooses among a route's weighted clusters as Envoy does: a

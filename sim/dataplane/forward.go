@@ -3,10 +3,14 @@ package dataplane
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/http/httputil"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -25,10 +29,25 @@ const (
 
 // newReverseProxy forwards to r.URL (set by the router) with the headers the
 // connection manager computed on the inbound request, and Envoy's response
-// headers and error replies.
+// headers and error replies. The router's URL host is a pick token
+// (upstream.pick): the request goes to the picked endpoint through its
+// cluster's transport.
 func newReverseProxy(transport http.RoundTripper, h *hcmRuntime) *httputil.ReverseProxy {
+	var (
+		once         sync.Once
+		byID         map[uint64]*upstream
+		upstreamByID = func(id uint64) *upstream {
+			once.Do(func() {
+				byID = make(map[uint64]*upstream, len(h.clusters))
+				for _, u := range h.clusters {
+					byID[u.id] = u
+				}
+			})
+			return byID[id]
+		}
+	)
 	return &httputil.ReverseProxy{
-		Transport: &timedTransport{base: transport, suppress: h.spec.suppressEnvoyHeaders},
+		Transport: &timedTransport{base: &clusterTransport{base: transport}, suppress: h.spec.suppressEnvoyHeaders},
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			// The inbound headers already are exactly what Envoy sends:
 			// undo ReverseProxy's own hop-by-hop and forwarding-header
@@ -36,6 +55,10 @@ func newReverseProxy(transport http.RoundTripper, h *hcmRuntime) *httputil.Rever
 			pr.Out.Header = pr.In.Header
 			pr.Out.URL.RawQuery = pr.In.URL.RawQuery
 			pr.Out.Host = pr.In.Host
+			if p := parsePickToken(pr.In.URL.Host, upstreamByID); p != nil {
+				pr.Out.URL.Host = p.host.addr
+				pr.Out = pr.Out.WithContext(context.WithValue(pr.Out.Context(), pickKey{}, p))
+			}
 		},
 		ModifyResponse: func(resp *http.Response) error {
 			h.setServer(resp.Header)
@@ -47,18 +70,95 @@ func newReverseProxy(transport http.RoundTripper, h *hcmRuntime) *httputil.Rever
 			}
 			status, body := http.StatusServiceUnavailable, bodyReset
 			var refused *podnet.RefusedError
-			var nerr net.Error
+			var op *net.OpError
 			switch {
 			case errors.Is(r.Context().Err(), context.DeadlineExceeded):
 				status, body = http.StatusGatewayTimeout, bodyTimeout
 			case errors.As(err, &refused), errors.Is(err, syscall.ECONNREFUSED):
 				body = bodyConnectFailure
-			case errors.As(err, &nerr) && nerr.Timeout():
+			case errors.As(err, &op) && op.Op == "dial" && op.Timeout():
+				// The cluster's connect_timeout (clusterSpec.transportFor):
+				// Envoy's PoolFailureReason::Timeout, reset reason
+				// ConnectionTimeout (UpstreamRequest::onPoolFailure), with
+				// details upstream_reset_before_response_started{connection_timeout}.
 				body = bodyConnectTimeout
 			}
 			h.localReply(w, status, body)
 		},
 	}
+}
+
+type pickKey struct{}
+
+// clusterTransport sends a picked request through its cluster's transport
+// (its own connections, dials bounded by its connect_timeout) and keeps the
+// host's active request count as Envoy's connection pool keeps rq_active:
+// from when the request is attached to a connection (connected, so a
+// request still connecting does not count) until its response is complete
+// or it fails.
+type clusterTransport struct {
+	base http.RoundTripper
+}
+
+func (t *clusterTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	p, _ := req.Context().Value(pickKey{}).(*pickedHost)
+	if p == nil {
+		return t.base.RoundTrip(req)
+	}
+	active := &p.host.stats.active
+	var attached atomic.Bool
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+		GotConn: func(httptrace.GotConnInfo) {
+			if attached.CompareAndSwap(false, true) {
+				active.Add(1)
+			}
+		},
+	}))
+	resp, err := p.up.spec.transportFor(t.base).RoundTrip(req)
+	if !attached.Load() {
+		return resp, err
+	}
+	done := sync.OnceFunc(func() { active.Add(-1) })
+	if err != nil {
+		done()
+		return resp, err
+	}
+	if rwc, ok := resp.Body.(io.ReadWriteCloser); ok {
+		// A protocol upgrade: ReverseProxy needs the body to be writable.
+		resp.Body = &doneReadWriteCloser{rwc, done}
+	} else {
+		resp.Body = &doneReadCloser{resp.Body, done}
+	}
+	return resp, nil
+}
+
+// doneReadCloser calls done once the body is read to its end or closed.
+type doneReadCloser struct {
+	io.ReadCloser
+	done func()
+}
+
+func (b *doneReadCloser) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil {
+		b.done()
+	}
+	return n, err
+}
+
+func (b *doneReadCloser) Close() error {
+	defer b.done()
+	return b.ReadCloser.Close()
+}
+
+type doneReadWriteCloser struct {
+	io.ReadWriteCloser
+	done func()
+}
+
+func (b *doneReadWriteCloser) Close() error {
+	defer b.done()
+	return b.ReadWriteCloser.Close()
 }
 
 // timedTransport adds x-envoy-upstream-service-time: the milliseconds from

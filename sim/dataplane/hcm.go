@@ -27,6 +27,11 @@ type hcmRuntime struct {
 	authCounters *apikeyauth.Counters
 	rqTotal      *atomic.Uint64
 	proxy        *httputil.ReverseProxy
+
+	// http.<stat_prefix>.downstream_rq_failed_path_normalization and
+	// downstream_rq_redirected_with_normalized_path.
+	pathStats  struct{ failed, redirected *atomic.Uint64 }
+	http1Stats *http1CodecStats
 }
 
 func newHCMRuntime(p *Proxy, l *listenerSpec, table *routeTable, clusters map[string]*upstream) *hcmRuntime {
@@ -38,6 +43,9 @@ func newHCMRuntime(p *Proxy, l *listenerSpec, table *routeTable, clusters map[st
 		authCounters: p.stats.authCounters(l.hcm.statPrefix),
 		rqTotal:      p.stats.counter("http." + l.hcm.statPrefix + ".downstream_rq_total"),
 	}
+	h.pathStats.failed = p.stats.counter("http." + l.hcm.statPrefix + ".downstream_rq_failed_path_normalization")
+	h.pathStats.redirected = p.stats.counter("http." + l.hcm.statPrefix + ".downstream_rq_redirected_with_normalized_path")
+	h.http1Stats = &http1CodecStats{stats: p.stats}
 	stages := func(r *route) []*apikeyauth.Config {
 		var out []*apikeyauth.Config
 		for _, s := range l.hcm.stages {
@@ -56,10 +64,14 @@ func newHCMRuntime(p *Proxy, l *listenerSpec, table *routeTable, clusters map[st
 	return h
 }
 
-// ServeHTTP is one request through the connection manager: host and header
-// normalisation, route, http filters, router.
+// ServeHTTP is one request through the connection manager: the codec's
+// header name check, path, host and header normalisation, route, http
+// filters, router.
 func (h *hcmRuntime) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.rqTotal.Add(1)
+	if !h.checkHeaderNames(w, r) || !h.normalizePath(w, r) {
+		return
+	}
 	h.normalizeHost(r)
 	h.mutateRequestHeaders(r)
 	if hc := h.spec.healthCheck; hc != nil && hc.matches(r) {
@@ -124,6 +136,7 @@ func (h *hcmRuntime) router(w http.ResponseWriter, r *http.Request, rt *route) {
 		r = r.WithContext(ctx)
 	}
 	r.URL.Scheme, r.URL.Host = "http", host
+	pinUpstreamPath(r)
 	h.proxy.ServeHTTP(w, r)
 }
 

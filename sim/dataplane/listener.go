@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strings"
 
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	"google.golang.org/protobuf/proto"
@@ -43,6 +44,9 @@ type hcmSpec struct {
 	serverTransform           hcmv3.HttpConnectionManager_ServerHeaderTransformation
 	via                       string
 	upgrades                  map[string]bool
+
+	paths       pathPolicy                                              // normalize_path, merge_slashes, path_with_escaped_slashes_action
+	underscores corev3.HttpProtocolOptions_HeadersWithUnderscoresAction // common_http_protocol_options
 }
 
 func compileListener(l *listenerv3.Listener) (*listenerSpec, error) {
@@ -95,9 +99,6 @@ func compileListener(l *listenerv3.Listener) (*listenerSpec, error) {
 func compileHCM(h *hcmv3.HttpConnectionManager) (*hcmSpec, error) {
 	if err := unsupported("http_connection_manager", map[string]bool{
 		"codec_type (HTTP/2 or HTTP/3 only)": h.GetCodecType() == hcmv3.HttpConnectionManager_HTTP2 || h.GetCodecType() == hcmv3.HttpConnectionManager_HTTP3,
-		"normalize_path":                     h.GetNormalizePath().GetValue(),
-		"merge_slashes":                      h.GetMergeSlashes(),
-		"path_with_escaped_slashes_action":   h.GetPathWithEscapedSlashesAction() > hcmv3.HttpConnectionManager_KEEP_UNCHANGED,
 		"add_user_agent":                     h.GetAddUserAgent().GetValue(),
 		"request_id_extension":               h.GetRequestIdExtension() != nil,
 		"original_ip_detection_extensions":   len(h.GetOriginalIpDetectionExtensions()) > 0,
@@ -123,6 +124,9 @@ func compileHCM(h *hcmv3.HttpConnectionManager) (*hcmSpec, error) {
 	}
 	if s.serverName == "" {
 		s.serverName = "envoy"
+	}
+	if err := compileRequestHandling(h, s); err != nil {
+		return nil, err
 	}
 	for _, c := range h.GetInternalAddressConfig().GetCidrRanges() {
 		p, err := netip.ParsePrefix(fmt.Sprintf("%s/%d", c.GetAddressPrefix(), c.GetPrefixLen().GetValue()))

@@ -546,7 +546,7 @@ func (p *Proxy) rebuild() {
 			warmingClusters++
 			continue
 		}
-		ups[name] = newUpstream(name, eps)
+		ups[name] = newUpstream(c.spec, eps)
 	}
 	warmingListeners := 0
 	var ready []*server
