@@ -1,0 +1,107 @@
+package echobasic
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+)
+
+// ErrModeNotImplemented is wrapped by the error returned for an environment
+// that selects one of the image's non-HTTP echo servers.
+var ErrModeNotImplemented = errors.New("echo mode not implemented in process")
+
+// modeVars select the image's other servers, in the order the image checks
+// them: the first one set wins, so it is the one an error names.
+var modeVars = []struct{ name, server string }{
+	{"GRPC_ECHO_SERVER", "gRPC"},
+	{"TCP_ECHO_SERVER", "TCP"},
+	{"UDP_ECHO_SERVER", "UDP"},
+}
+
+// config is the image's view of its environment.
+type config struct {
+	// httpPortText is HTTP_PORT as written: the image echoes the text, not
+	// the number.
+	httpPortText string
+	httpPort     int
+	h2cPort      int
+	// httpsPort is 0 when HTTPS is off.
+	httpsPort int
+	// files are the TLS files; nil when HTTPS is off.
+	files *tlsFiles
+
+	namespace, ingress, service, pod string
+}
+
+// tlsFiles are the paths of the HTTPS listener's PEM files.
+type tlsFiles struct {
+	cert, key string
+	// clientCAs is empty when client certificates are not asked for.
+	clientCAs string
+}
+
+// parseEnv reads env as the image reads its environment. An unset variable
+// and an empty one are the same to the image (it uses os.Getenv).
+func parseEnv(env map[string]string) (config, error) {
+	for _, m := range modeVars {
+		if env[m.name] != "" {
+			return config{}, fmt.Errorf("echobasic: %s=%q selects the image's %s echo server: %w",
+				m.name, env[m.name], m.server, ErrModeNotImplemented)
+		}
+	}
+	c := config{
+		httpPortText: valueOr(env, "HTTP_PORT", "3000"),
+		namespace:    env["NAMESPACE"],
+		ingress:      env["INGRESS_NAME"],
+		service:      env["SERVICE_NAME"],
+		pod:          env["POD_NAME"],
+	}
+	var err error
+	if c.httpPort, err = port("HTTP_PORT", c.httpPortText); err != nil {
+		return config{}, err
+	}
+	if c.h2cPort, err = port("H2C_PORT", valueOr(env, "H2C_PORT", "3001")); err != nil {
+		return config{}, err
+	}
+	// The image turns HTTPS on only with both the certificate and its key;
+	// one of them alone, or the client CAs alone, leave it off.
+	if env["TLS_SERVER_CERT"] == "" || env["TLS_SERVER_PRIVKEY"] == "" {
+		return c, nil
+	}
+	if c.httpsPort, err = port("HTTPS_PORT", valueOr(env, "HTTPS_PORT", "8443")); err != nil {
+		return config{}, err
+	}
+	c.files = &tlsFiles{cert: env["TLS_SERVER_CERT"], key: env["TLS_SERVER_PRIVKEY"], clientCAs: env["TLS_CLIENT_CACERTS"]}
+	return c, nil
+}
+
+func valueOr(env map[string]string, name, def string) string {
+	if v := env[name]; v != "" {
+		return v
+	}
+	return def
+}
+
+// port reads a port number. The image hands the text to net.Listen, which
+// would also take a service name such as "http"; the local environment
+// binds ports by number, so only numbers are accepted.
+func port(name, text string) (int, error) {
+	n, err := strconv.Atoi(text)
+	if err != nil || n < 1 || n > 65535 {
+		return 0, fmt.Errorf("echobasic: %s=%q: want a port number from 1 to 65535", name, text)
+	}
+	return n, nil
+}
+
+// Ports returns the ports the image listens on for env: HTTP (HTTP_PORT,
+// default 3000), h2c (H2C_PORT, default 3001, always open) and HTTPS
+// (HTTPS_PORT, default 8443; 0 when TLS_SERVER_CERT and TLS_SERVER_PRIVKEY
+// are not both set). The error is the one Serve and Start would return for
+// env: a port that is not a number, or a non-HTTP echo mode.
+func Ports(env map[string]string) (httpPort, h2cPort, httpsPort int, err error) {
+	c, err := parseEnv(env)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	return c.httpPort, c.h2cPort, c.httpsPort, nil
+}

@@ -1,0 +1,257 @@
+package echobasic
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"io"
+	"io/fs"
+	"math/big"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// baseEnv is the environment the tests' containers get unless they say
+// otherwise.
+func baseEnv() map[string]string {
+	return map[string]string{
+		"POD_NAME":     "infra-backend-v1-abc",
+		"NAMESPACE":    "gateway-conformance-infra",
+		"INGRESS_NAME": "ing",
+		"SERVICE_NAME": "infra-backend-v1",
+	}
+}
+
+// container is a started Server and the loopback address of each port it
+// bound.
+type container struct {
+	*Server
+	addrs map[int]string
+	log   *lockedBuffer
+}
+
+func (c *container) addr(t *testing.T, port int) string {
+	t.Helper()
+	a, ok := c.addrs[port]
+	if !ok {
+		t.Fatalf("port %d was not bound; bound: %v", port, c.addrs)
+	}
+	return a
+}
+
+// start runs Start with every port on an ephemeral 127.0.0.1 port and
+// files from files.
+func start(t *testing.T, env map[string]string, files map[string][]byte) *container {
+	t.Helper()
+	c := &container{addrs: map[int]string{}, log: &lockedBuffer{}}
+	s, err := Start(Options{
+		Env: env,
+		Listen: func(port int) (net.Listener, error) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err == nil {
+				c.addrs[port] = ln.Addr().String()
+			}
+			return ln, err
+		},
+		ReadFile: mapFS(files),
+		Log:      c.log,
+	})
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	c.Server = s
+	return c
+}
+
+func mapFS(files map[string][]byte) func(string) ([]byte, error) {
+	return func(name string) ([]byte, error) {
+		b, ok := files[name]
+		if !ok {
+			return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+		}
+		return b, nil
+	}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// rawResponse is an HTTP/1.1 response read off the wire, header names as
+// sent.
+type rawResponse struct {
+	status int
+	header http.Header
+	// raw is everything read, for what follows the first response.
+	raw string
+	// lines are the header lines as sent.
+	lines []string
+	body  string
+}
+
+// rawRoundTrip writes request (a complete HTTP/1.1 request) to addr and
+// reads the response off the wire, so that header case and the exact body
+// can be checked; the request should ask for "Connection: close".
+func rawRoundTrip(t *testing.T, addr, request string) (*rawResponse, error) {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(conn, request); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := io.ReadAll(conn)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(raw)), nil)
+	if err != nil {
+		return nil, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	head, _, _ := strings.Cut(string(raw), "\r\n\r\n")
+	lines := strings.Split(head, "\r\n")[1:]
+	return &rawResponse{status: resp.StatusCode, header: resp.Header, raw: string(raw), lines: lines, body: string(body)}, nil
+}
+
+func (r *rawResponse) hasLine(line string) bool {
+	for _, l := range r.lines {
+		if l == line {
+			return true
+		}
+	}
+	return false
+}
+
+// do sends req with c and returns the status, headers and body.
+func do(t *testing.T, c *http.Client, req *http.Request) (*http.Response, []byte) {
+	t.Helper()
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, body
+}
+
+// decodeEcho decodes an echo body into the package's own type, refusing
+// fields it does not know: the body has exactly the image's fields.
+func decodeEcho(t *testing.T, body []byte) echoed {
+	t.Helper()
+	var e echoed
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&e); err != nil {
+		t.Fatalf("decoding echo %q: %v", body, err)
+	}
+	return e
+}
+
+// pki is a CA with a server and a client certificate, PEM encoded.
+type pki struct {
+	caPEM, serverCertPEM, serverKeyPEM []byte
+	clientCert                         tls.Certificate
+	clientCertPEM                      string
+}
+
+func newPKI(t *testing.T, serverName string) *pki {
+	t.Helper()
+	caKey := newKey(t)
+	caTmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "echobasic test CA"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageCertSign,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, err := x509.ParseCertificate(caDER)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf := func(serial int64, usage x509.ExtKeyUsage, dns []string) ([]byte, []byte, *ecdsa.PrivateKey) {
+		key := newKey(t)
+		der, err := x509.CreateCertificate(rand.Reader, &x509.Certificate{
+			SerialNumber: big.NewInt(serial),
+			Subject:      pkix.Name{CommonName: "leaf"},
+			DNSNames:     dns,
+			NotBefore:    time.Now().Add(-time.Hour),
+			NotAfter:     time.Now().Add(time.Hour),
+			KeyUsage:     x509.KeyUsageDigitalSignature,
+			ExtKeyUsage:  []x509.ExtKeyUsage{usage},
+		}, ca, &key.PublicKey, caKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pemBlock("CERTIFICATE", der), pemBlock("PRIVATE KEY", keyDER), key
+	}
+	p := &pki{caPEM: pemBlock("CERTIFICATE", caDER)}
+	p.serverCertPEM, p.serverKeyPEM, _ = leaf(2, x509.ExtKeyUsageServerAuth, []string{serverName})
+	clientCertPEM, clientKeyPEM, _ := leaf(3, x509.ExtKeyUsageClientAuth, nil)
+	p.clientCertPEM = string(clientCertPEM)
+	if p.clientCert, err = tls.X509KeyPair(clientCertPEM, clientKeyPEM); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func newKey(t *testing.T) *ecdsa.PrivateKey {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func pemBlock(typ string, der []byte) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
+}
