@@ -16,11 +16,14 @@ generate: ## Regenerate deep-copy code and CRDs (fixtures/crds).
 	scripts/gateway-api-crds.sh fixtures/crds
 
 LISTEN_OVERRIDE ?=
+# IMPL picks the control plane: keyconform (the reference controller) or
+# envoy-gateway (Envoy Gateway's own, built by tools-envoy-gateway).
+IMPL ?= keyconform
 
 .PHONY: run
-run: tools ## The local environment as the seed's "Before you begin" describes (gateway on localhost:8080).
+run: tools $(if $(filter envoy-gateway,$(IMPL)),tools-envoy-gateway) ## The local environment as the seed's "Before you begin" describes (gateway on localhost:8080); IMPL=envoy-gateway: Envoy Gateway's quickstart (localhost:80).
 	$(GO) build -o bin/ ./sim/cmd/localenv
-	bin/localenv $(if $(LISTEN_OVERRIDE),--listen-override $(LISTEN_OVERRIDE))
+	bin/localenv --implementation $(IMPL) $(if $(LISTEN_OVERRIDE),--listen-override $(LISTEN_OVERRIDE))
 
 .PHONY: build
 build: ## Build all binaries into bin/.

@@ -36,6 +36,10 @@ type clusterSpec struct {
 	name    string
 	edsName string       // the ClusterLoadAssignment to wait for, if EDS
 	static  *endpointSet // the inline assignment, if STATIC
+	// edsFetchTimeout is eds_config.initial_fetch_timeout: how long the
+	// cluster warms waiting for its first endpoints before it goes on
+	// without any (Envoy's default 15s; zero waits for ever).
+	edsFetchTimeout time.Duration
 
 	lb             *clusterLB
 	connectTimeout time.Duration
@@ -43,6 +47,10 @@ type clusterSpec struct {
 	transportOnce sync.Once
 	transport     http.RoundTripper
 }
+
+// defaultInitialFetchTimeout is a config source's initial_fetch_timeout
+// when unset (envoy/config/core/v3/config_source.proto).
+const defaultInitialFetchTimeout = 15 * time.Second
 
 func compileCluster(c *clusterv3.Cluster) (*clusterSpec, error) {
 	if err := c.ValidateAll(); err != nil {
@@ -79,6 +87,10 @@ func compileCluster(c *clusterv3.Cluster) (*clusterSpec, error) {
 		s.edsName = c.GetEdsClusterConfig().GetServiceName()
 		if s.edsName == "" {
 			s.edsName = c.GetName()
+		}
+		s.edsFetchTimeout = defaultInitialFetchTimeout
+		if t := c.GetEdsClusterConfig().GetEdsConfig().GetInitialFetchTimeout(); t != nil {
+			s.edsFetchTimeout = t.AsDuration()
 		}
 	case clusterv3.Cluster_STATIC:
 		eps, err := compileLoadAssignment(c.GetLoadAssignment(), false)

@@ -222,9 +222,6 @@ func TestCompileClusterRejections(t *testing.T) {
 		{"a field without a rule", eg(func(c *clusterv3.Cluster) {
 			c.LrsServer = &corev3.ConfigSource{ConfigSourceSpecifier: &corev3.ConfigSource_Self{Self: &corev3.SelfConfigSource{}}}
 		}), "cluster sets lrs_server (load reporting)"},
-		{"EDS initial fetch timeout", eg(func(c *clusterv3.Cluster) {
-			c.EdsClusterConfig.EdsConfig.InitialFetchTimeout = durationpb.New(time.Second)
-		}), "eds_cluster_config.eds_config.initial_fetch_timeout"},
 		{"not waiting for endpoints", eg(func(c *clusterv3.Cluster) { c.WaitForWarmOnInit = wrapperspb.Bool(false) }), "wait_for_warm_on_init: false"},
 		{"load_assignment on EDS", eg(func(c *clusterv3.Cluster) {
 			c.LoadAssignment = &endpointv3.ClusterLoadAssignment{ClusterName: "c"}

@@ -88,6 +88,10 @@ type Proxy struct {
 	warming   map[string]int // resource type -> warming count, for gauges
 
 	fetchTimeouts map[string]time.Duration
+	// edsWaits are the EDS clusters waiting for their first endpoints,
+	// with the timer that ends the wait; edsGaveUp those whose wait ended.
+	edsWaits  map[*clusterSpec]*time.Timer
+	edsGaveUp map[*clusterSpec]bool
 
 	// Static resources, merged into every LDS and CDS update.
 	staticListeners map[string]*entry[*listenerSpec]
@@ -114,6 +118,8 @@ func New(opts Options) (*Proxy, error) {
 		seen:      map[string]bool{},
 		servers:   map[string]*server{},
 		warming:   map[string]int{},
+		edsWaits:  map[*clusterSpec]*time.Timer{},
+		edsGaveUp: map[*clusterSpec]bool{},
 	}
 	if p.network == nil {
 		p.network = podnet.New()
@@ -255,6 +261,10 @@ func (p *Proxy) closeServers() {
 		s.close()
 		delete(p.servers, name)
 	}
+	for c, t := range p.edsWaits {
+		t.Stop()
+		delete(p.edsWaits, c)
+	}
 }
 
 // WaitReady blocks until the proxy is LIVE (see ServerState) or ctx ends.
@@ -334,7 +344,7 @@ func (p *Proxy) apply(typeURL, version string, res []*anypb.Any) error {
 	case resource.ListenerType:
 		var next map[string]*entry[*listenerSpec]
 		next, names, err = applyResources(p.listeners, version, now, res, true, compileListenerMessage)
-		err = errors.Join(err, withStatic(next, p.staticListeners, "listener"))
+		withStatic(next, p.staticListeners)
 		next, bindErr := p.bind(next)
 		p.listeners, err = next, errors.Join(err, bindErr)
 		p.xds.Subscribe(resource.RouteType, p.routeNames())
@@ -342,7 +352,7 @@ func (p *Proxy) apply(typeURL, version string, res []*anypb.Any) error {
 		p.routes, names, err = applyResources(p.routes, version, now, res, false, compileRouteMessage)
 	case resource.ClusterType:
 		p.clusters, names, err = applyResources(p.clusters, version, now, res, true, compileClusterMessage)
-		err = errors.Join(err, withStatic(p.clusters, p.staticClusters, "cluster"))
+		withStatic(p.clusters, p.staticClusters)
 		p.xds.Subscribe(resource.EndpointType, p.endpointNames())
 	case resource.EndpointType:
 		p.endpoints, names, err = applyResources(p.endpoints, version, now, res, false, compileEndpointsMessage)
@@ -532,6 +542,7 @@ func (p *Proxy) revertListener(next map[string]*entry[*listenerSpec], name strin
 func (p *Proxy) rebuild() {
 	keepOnly(p.routes, p.routeNames())
 	keepOnly(p.endpoints, p.endpointNames())
+	p.forgetEndpointWaits()
 
 	ups := map[string]*upstream{}
 	warmingClusters := 0
@@ -542,7 +553,11 @@ func (p *Proxy) rebuild() {
 				eps = e.spec
 			}
 		}
+		if eps == nil && p.edsGaveUp[c.spec] {
+			eps = noEndpoints(c.spec.edsName)
+		}
 		if eps == nil {
+			p.awaitEndpoints(c.spec)
 			warmingClusters++
 			continue
 		}
@@ -584,18 +599,57 @@ func (p *Proxy) rebuild() {
 	}
 }
 
-// withStatic puts the static resources back into next, refusing a dynamic
-// one that takes a static one's name: Envoy's listener and cluster managers
-// never let xDS replace what the bootstrap defined.
-func withStatic[T any](next, static map[string]*entry[T], kind string) error {
-	var errs []error
-	for name, e := range static {
-		if d, ok := next[name]; ok && d != e {
-			errs = append(errs, fmt.Errorf("%q: cannot update static %s through xDS", name, kind))
-		}
-		next[name] = e
+// withStatic puts the static resources back into next: a dynamic resource
+// named like a static one is skipped, not an error, as Envoy's listener and
+// cluster managers skip it (ListenerImpl::blockUpdate and
+// ClusterData::blockUpdate block any update of what was not added via the
+// API).
+func withStatic[T any](next, static map[string]*entry[T]) {
+	maps.Copy(next, static)
+}
+
+// awaitEndpoints starts the wait of an EDS cluster for its first endpoints:
+// once its initial_fetch_timeout passes without them, Envoy's cluster
+// manager initialises it with none, and the server's initialisation goes
+// on.
+func (p *Proxy) awaitEndpoints(c *clusterSpec) {
+	if c.edsFetchTimeout <= 0 || p.edsWaits[c] != nil {
+		return
 	}
-	return errors.Join(errs...)
+	p.edsWaits[c] = time.AfterFunc(c.edsFetchTimeout, func() {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if p.edsWaits[c] == nil {
+			return // the cluster went away
+		}
+		p.log.Warn("no endpoints within initial_fetch_timeout; the cluster goes on without any", "cluster", c.name)
+		p.edsGaveUp[c] = true
+		p.rebuild()
+	})
+}
+
+// noEndpoints is an empty ClusterLoadAssignment, compiled.
+func noEndpoints(name string) *endpointSet {
+	eps, err := compileLoadAssignment(&endpointv3.ClusterLoadAssignment{ClusterName: name}, true)
+	if err != nil {
+		panic(fmt.Sprintf("an empty load assignment does not compile: %v", err))
+	}
+	return eps
+}
+
+// forgetEndpointWaits drops the waits of clusters no longer in force.
+func (p *Proxy) forgetEndpointWaits() {
+	live := map[*clusterSpec]bool{}
+	for _, c := range p.clusters {
+		live[c.spec] = true
+	}
+	for c, t := range p.edsWaits {
+		if !live[c] {
+			t.Stop()
+			delete(p.edsWaits, c)
+			delete(p.edsGaveUp, c)
+		}
+	}
 }
 
 func keepOnly[T any](m map[string]*entry[T], names []string) {

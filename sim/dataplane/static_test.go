@@ -18,6 +18,7 @@ import (
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/keyconform/keyconform/internal/xdstest"
@@ -163,9 +164,10 @@ func TestStaticResourceErrors(t *testing.T) {
 	}
 }
 
-// xDS never replaces a static resource (Envoy's listener manager refuses to
-// update a listener added by the bootstrap), and a static listener that
-// cannot bind stops the start, as it stops Envoy.
+// xDS never replaces a static resource: Envoy's listener and cluster
+// managers skip an update of one added by the bootstrap, without rejecting
+// the response (ListenerImpl::blockUpdate, ClusterData::blockUpdate). A
+// static listener that cannot bind stops the start, as it stops Envoy.
 func TestStaticListenerOwnership(t *testing.T) {
 	xds := xdstest.Start(t)
 	p, err := dataplane.New(dataplane.Options{
@@ -180,9 +182,13 @@ func TestStaticListenerOwnership(t *testing.T) {
 	dynamic := readyListener(t, 8083, "local")
 	xds.Set(t, nodeID, "1", dynamic, xdstest.Cluster(clusterName), xdstest.Endpoints(t, clusterName, podAddr))
 	run(t, p)
-	nack := xds.WaitNACK(t, resource.ListenerType)
-	if msg := nack.GetErrorDetail().GetMessage(); !strings.Contains(msg, `"ready": cannot update static listener through xDS`) {
-		t.Errorf("NACK detail %q", msg)
+	xds.WaitACK(t, resource.ListenerType, "1")
+	// Still the bootstrap's listener on 8082, not the update's 8083.
+	if _, ok := p.ListenerAddr(8083); ok {
+		t.Error("the update replaced the static listener")
+	}
+	if _, ok := p.ListenerAddr(8082); !ok {
+		t.Error("the static listener is gone")
 	}
 
 	pod := podnet.New().Pod(netip.MustParseAddr("10.244.0.7"), "edge")
@@ -198,6 +204,52 @@ func TestStaticListenerOwnership(t *testing.T) {
 	}
 	if err := p2.Run(t.Context()); err == nil || !strings.Contains(err.Error(), "address already in use") {
 		t.Errorf("Run with the port taken: %v", err)
+	}
+}
+
+// An EDS cluster whose endpoints never come warms for its eds_config's
+// initial_fetch_timeout, then goes on with none (503, no healthy upstream),
+// as Envoy's cluster manager initialises it; with no timeout it warms for
+// ever and the proxy never goes LIVE.
+func TestEDSInitialFetchTimeout(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		timeout time.Duration
+		live    bool
+	}{
+		{"timeout 0: waits", 0, false},
+		{"timeout: goes on without endpoints", 100 * time.Millisecond, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			xds := xdstest.Start(t)
+			c := xdstest.Cluster("no-endpoints")
+			c.EdsClusterConfig.EdsConfig.InitialFetchTimeout = durationpb.New(tc.timeout)
+			xds.Set(t, nodeID, "1", readyListener(t, 8082, "no-endpoints"), c)
+			p, err := dataplane.New(dataplane.Options{
+				XDS:             xdsclient.Options{ServerAddress: xds.Addr(), NodeID: nodeID},
+				ListenOverrides: map[uint32]string{8082: "127.0.0.1:0"},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = waitLive(t, p, time.Second)
+			if live := err == nil; live != tc.live {
+				t.Fatalf("live within 1s: %v (%v), want %v", live, err, tc.live)
+			}
+			if !tc.live {
+				return
+			}
+			addr, _ := p.ListenerAddr(8082)
+			resp, err := http.Get("http://" + addr + "/anything")
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusServiceUnavailable || string(b) != "no healthy upstream" {
+				t.Errorf("%d %q, want 503 no healthy upstream", resp.StatusCode, b)
+			}
+		})
 	}
 }
 

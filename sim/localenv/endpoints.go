@@ -27,10 +27,13 @@ type pod struct {
 	Labels    map[string]string
 	IP        netip.Addr
 	Ports     []corev1.ContainerPort
+	// Ready is the pod's Ready condition; EndpointSlices list pods that
+	// are not ready too, marked so, as the EndpointSlice controller does.
+	Ready bool
 }
 
 // endpointSlices computes the EndpointSlices the environment maintains: one
-// per Service with a selector, holding the ready pods it selects. It is what
+// per Service with a selector, holding the pods it selects. It is what
 // the EndpointSlice controller would write, reduced to what the data plane
 // reads.
 func endpointSlices(services []corev1.Service, pods []pod) []discoveryv1.EndpointSlice {
@@ -86,7 +89,8 @@ func sliceFor(svc *corev1.Service, pods []pod) discoveryv1.EndpointSlice {
 	for _, p := range pods {
 		slice.Endpoints = append(slice.Endpoints, discoveryv1.Endpoint{
 			Addresses:  []string{p.IP.String()},
-			Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(true), Serving: ptr.To(true), Terminating: ptr.To(false)},
+			Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(p.Ready), Serving: ptr.To(p.Ready), Terminating: ptr.To(false)},
+			NodeName:   ptr.To(nodeName),
 			TargetRef:  &corev1.ObjectReference{Kind: "Pod", Namespace: p.Namespace, Name: p.Name},
 		})
 	}

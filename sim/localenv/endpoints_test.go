@@ -22,6 +22,7 @@ func TestEndpointSlices(t *testing.T) {
 			Namespace: ns, Name: name, Labels: map[string]string{"app": "httpbin", "version": "v1"},
 			IP:    netip.MustParseAddr(ip),
 			Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}},
+			Ready: true,
 		}
 	}
 	pods := []pod{
@@ -108,6 +109,26 @@ func TestEndpointSlices(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A pod that is not ready yet is listed, marked not ready and not
+// serving, as the EndpointSlice controller lists it: an implementation that
+// reads EndpointSlices decides what to do with it.
+func TestEndpointSlicesListPodsNotReady(t *testing.T) {
+	svc := corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "edge", Name: "envoy"},
+		Spec:       corev1.ServiceSpec{Selector: map[string]string{"app": "envoy"}, Ports: []corev1.ServicePort{{Name: "http", Port: 80}}},
+	}
+	slices := endpointSlices([]corev1.Service{svc}, []pod{
+		{Namespace: "edge", Name: "starting", Labels: map[string]string{"app": "envoy"}, IP: netip.MustParseAddr("10.244.0.9")},
+	})
+	if len(slices) != 1 || len(slices[0].Endpoints) != 1 {
+		t.Fatalf("slices %+v, want one with one endpoint", slices)
+	}
+	c := slices[0].Endpoints[0].Conditions
+	if c.Ready == nil || *c.Ready || c.Serving == nil || *c.Serving {
+		t.Errorf("conditions %+v, want not ready and not serving", c)
 	}
 }
 

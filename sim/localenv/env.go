@@ -25,6 +25,7 @@ import (
 
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -64,6 +65,40 @@ type Options struct {
 	// containers run as sim data planes (implementations that wrap Envoy
 	// in an image of their own).
 	EnvoyImages []string
+	// Implementation is the control plane that serves Gateways:
+	// ImplKeyconform (the default: the reference controller, the seed's
+	// sample app) or ImplEnvoyGateway (Envoy Gateway's own control plane,
+	// built by `make tools-envoy-gateway`, and the state of its
+	// quickstart).
+	Implementation string
+}
+
+// Implementations the environment can run.
+const (
+	ImplKeyconform   = "keyconform"
+	ImplEnvoyGateway = "envoy-gateway"
+)
+
+// implementation is what differs between implementations: CRDs, how the
+// control plane starts, the sample app and its Gateway.
+type implementation struct {
+	sampleApp     string // fixtures folder
+	sampleGateway types.NamespacedName
+	samplePort    uint32
+}
+
+var implementations = map[string]implementation{
+	ImplKeyconform:   {sampleApp: "sample-app", sampleGateway: SeedGateway, samplePort: 8080},
+	ImplEnvoyGateway: {sampleApp: "envoy-gateway-quickstart", sampleGateway: types.NamespacedName{Namespace: "default", Name: "eg"}, samplePort: 80},
+}
+
+// CheckImplementation says whether name is an implementation Start runs,
+// and if not which are.
+func CheckImplementation(name string) error {
+	if _, ok := implementations[name]; ok || name == "" {
+		return nil
+	}
+	return fmt.Errorf("unknown implementation %q: want %s or %s", name, ImplKeyconform, ImplEnvoyGateway)
 }
 
 // SeedGateway is the seed document's Gateway.
@@ -85,6 +120,8 @@ type Env struct {
 
 	cancel       context.CancelFunc
 	background   sync.WaitGroup
+	impl         implementation
+	envoyGateway *envoyGateway
 	kubelet      *kubelet
 	loadBalancer *loadBalancer
 	network      *podnet.Network
@@ -106,12 +143,32 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 			return nil, fmt.Errorf("listen override for port %d: %q is not a loopback IP:port (e.g. 127.0.0.1:9080)", port, addr)
 		}
 	}
-	testEnv, err := kubeassets.Environment()
+	if opts.Implementation == "" {
+		opts.Implementation = ImplKeyconform
+	}
+	if err := CheckImplementation(opts.Implementation); err != nil {
+		return nil, err
+	}
+	impl := implementations[opts.Implementation]
+	cp, err := kubeassets.ControlPlane()
 	if err != nil {
 		return nil, err
 	}
+	var eg kubeassets.EnvoyGateway
+	var withCRDs []*unstructured.Unstructured // applied once the API server runs
+	crds, err := fixtures.CRDs()
+	if opts.Implementation == ImplEnvoyGateway {
+		if eg, err = kubeassets.FindEnvoyGateway(); err != nil {
+			return nil, err
+		}
+		crds, withCRDs, err = fixtures.CRDsFrom(os.DirFS(eg.CRDs), ".")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("loading CRDs: %w", err)
+	}
+	testEnv := &envtest.Environment{ControlPlane: cp, CRDs: crds}
 
-	e := &Env{log: log}
+	e := &Env{log: log, impl: impl}
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, e.Stop())
@@ -128,24 +185,11 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 		return nil, err
 	}
 
-	// The controller runs as on a cluster: it provisions an Envoy
-	// Deployment per Gateway, which the kubelet below runs as a sim. It
-	// has a manager of its own: its cache holds only what it needs, the
-	// environment's must see everything, as a cluster's components do.
-	provisioning := controlplane.EnvoyProvisioning(fmt.Sprintf("%s.%s.svc.cluster.local:%d", controllerXDS.Name, controllerXDS.Namespace, controllerXDSPort))
-	cp, err := controlplane.New(e.restConfig, controlplane.Options{Provision: provisioning, Logger: log.With("component", "controller")})
-	if err != nil {
-		return nil, err
-	}
 	mgr, err := newManager(e.restConfig)
 	if err != nil {
 		return nil, err
 	}
 	e.client = mgr.GetClient()
-	xdsListener, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("listening for xDS: %w", err)
-	}
 
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	e.cancel = cancel
@@ -171,7 +215,7 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 		running:   map[types.NamespacedName]*balancer{},
 	}
 	if opts.SeedLoopback {
-		e.loadBalancer.pinned = map[types.NamespacedName]netip.Addr{SeedGateway: netip.MustParseAddr("127.0.0.1")}
+		e.loadBalancer.pinned = map[types.NamespacedName]netip.Addr{impl.sampleGateway: netip.MustParseAddr("127.0.0.1")}
 	}
 	gc := &garbageCollector{client: e.client, reader: mgr.GetAPIReader(), log: log.With("component", "gc")}
 	for name, setup := range map[string]func() error{
@@ -181,27 +225,65 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 		"gc":            func() error { return gc.setupWithManager(ctx, mgr) },
 	} {
 		if err := setup(); err != nil {
-			xdsListener.Close()
 			return nil, fmt.Errorf("setting up the %s: %w", name, err)
 		}
 	}
-
-	e.goBackground("controller", func() error { return cp.Run(runCtx, xdsListener) })
 	e.goBackground("environment", func() error { return mgr.Start(runCtx) })
 	if !mgr.GetCache().WaitForCacheSync(ctx) {
 		return nil, fmt.Errorf("the environment's caches did not sync: %w", context.Cause(ctx))
 	}
 	e.network, e.podIPs = network, pods
-	if err := e.PublishHostService(ctx, controllerXDS, controllerXDSPort, xdsListener.Addr().(*net.TCPAddr).AddrPort()); err != nil {
+	if err := applyObjects(ctx, e.client, withCRDs); err != nil {
+		return nil, fmt.Errorf("installing what comes with the CRDs: %w", err)
+	}
+
+	if opts.Implementation == ImplEnvoyGateway {
+		if e.envoyGateway, err = e.startEnvoyGateway(ctx, eg); err != nil {
+			return nil, err
+		}
+	} else if err := e.startController(ctx, runCtx); err != nil {
 		return nil, err
 	}
 
 	if opts.SampleApp {
-		if err := e.ApplyDir(ctx, "sample-app"); err != nil {
+		if err := e.ApplyDir(ctx, impl.sampleApp); err != nil {
 			return nil, fmt.Errorf("installing the sample app: %w", err)
 		}
 	}
 	return e, nil
+}
+
+// startController runs the reference controller as on a cluster: it
+// provisions an Envoy Deployment per Gateway, which the kubelet runs as a
+// sim. It has a manager of its own: its cache holds only what it needs,
+// the environment's must see everything, as a cluster's components do.
+func (e *Env) startController(ctx, runCtx context.Context) error {
+	provisioning := controlplane.EnvoyProvisioning(fmt.Sprintf("%s.%s.svc.cluster.local:%d", controllerXDS.Name, controllerXDS.Namespace, controllerXDSPort))
+	cp, err := controlplane.New(e.restConfig, controlplane.Options{Provision: provisioning, Logger: e.log.With("component", "controller")})
+	if err != nil {
+		return err
+	}
+	xdsListener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("listening for xDS: %w", err)
+	}
+	e.goBackground("controller", func() error { return cp.Run(runCtx, xdsListener) })
+	return e.PublishHostService(ctx, controllerXDS, controllerXDSPort, xdsListener.Addr().(*net.TCPAddr).AddrPort())
+}
+
+// SampleGateway is the sample app's Gateway and its listener port.
+func (e *Env) SampleGateway() (types.NamespacedName, uint32) {
+	return e.impl.sampleGateway, e.impl.samplePort
+}
+
+// SampleGatewayOf is the sample app's Gateway and listener port for an
+// implementation (the default one for "").
+func SampleGatewayOf(implementation string) (types.NamespacedName, uint32) {
+	if implementation == "" {
+		implementation = ImplKeyconform
+	}
+	impl := implementations[implementation]
+	return impl.sampleGateway, impl.samplePort
 }
 
 // newManager is the manager of the environment's own controllers (kubelet,
@@ -307,17 +389,16 @@ func (e *Env) PublishHostService(ctx context.Context, svc types.NamespacedName, 
 }
 
 // AdminAddress waits until a data plane pod of gateway runs and returns the
-// loopback address of its admin interface. The pods are found by Gateway
-// API's gateway-name label in the Gateway's namespace.
+// loopback address of its admin interface. The pods are found by the labels
+// implementations put on them (as gatewayOf finds their Services).
 func (e *Env) AdminAddress(ctx context.Context, gateway types.NamespacedName) (string, error) {
 	for {
 		var pods corev1.PodList
-		err := e.client.List(ctx, &pods, client.InNamespace(gateway.Namespace),
-			client.MatchingLabels{"gateway.networking.k8s.io/gateway-name": gateway.Name})
+		err := e.client.List(ctx, &pods)
 		if err == nil {
 			for _, p := range pods.Items {
-				if a := p.Annotations[AdminAddressAnnotation]; a != "" && p.DeletionTimestamp == nil {
-					return a, nil
+				if gw, ok := gatewayOf(&p.ObjectMeta); ok && gw == gateway && p.DeletionTimestamp == nil && p.Annotations[AdminAddressAnnotation] != "" {
+					return p.Annotations[AdminAddressAnnotation], nil
 				}
 			}
 			err = fmt.Errorf("no pod of Gateway %s announces its admin address yet", gateway)
@@ -348,6 +429,7 @@ func (e *Env) Stop() error {
 		if e.loadBalancer != nil {
 			e.loadBalancer.stopAll()
 		}
+		errs = append(errs, e.envoyGateway.stop())
 		if e.cancel != nil {
 			e.cancel()
 		}

@@ -557,14 +557,16 @@ func conditionsWithoutTimes(in []appsv1.DeploymentCondition) []appsv1.Deployment
 	return out
 }
 
-// podsForEndpoints are the running pods that have passed readiness.
+// podsForEndpoints are the pods that run, with their readiness.
 func (k *kubelet) podsForEndpoints() []pod {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	var pods []pod
 	for _, rp := range k.pods {
-		if rp.isReady() {
-			pods = append(pods, rp.pod)
+		if rp.failed == nil {
+			p := rp.pod
+			p.Ready = rp.isReady()
+			pods = append(pods, p)
 		}
 	}
 	sort.Slice(pods, func(a, b int) bool { return pods[a].IP.Less(pods[b].IP) })

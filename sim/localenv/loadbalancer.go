@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -35,8 +36,8 @@ type loadBalancer struct {
 	client client.Client
 	net    *podnet.Network
 	log    *slog.Logger
-	// pinned Services always get the given address (the seed's Gateway
-	// keeps 127.0.0.1, so its documented commands work).
+	// pinned Gateways' Services always get the given address (the seed's
+	// Gateway keeps 127.0.0.1, so its documented commands work).
 	pinned map[types.NamespacedName]netip.Addr
 	// overrides serve a pinned Service's port elsewhere on loopback when
 	// the port is taken; the Service then reports no address.
@@ -111,7 +112,8 @@ func (l *loadBalancer) Reconcile(ctx context.Context, req reconcile.Request) (re
 // the first pool address where all of them are free.
 func (l *loadBalancer) start(svc *corev1.Service, ports []int32) (*balancer, error) {
 	key := client.ObjectKeyFromObject(svc)
-	if addr, ok := l.pinned[key]; ok {
+	gw, ok := gatewayOf(&svc.ObjectMeta)
+	if addr, pinned := l.pinned[gw]; ok && pinned {
 		b, err := l.bind(svc, addr, ports, l.overrides)
 		if err != nil {
 			return nil, fmt.Errorf("load balancer of Service %s: %w; free the port, or serve it elsewhere: make run LISTEN_OVERRIDE=PORT=127.0.0.1:OTHER", key, err)
@@ -246,7 +248,7 @@ func equalIngress(a, b []corev1.LoadBalancerIngress) bool {
 // anyone with a kubeconfig: tests in other processes, a user whose port
 // was overridden.
 func (l *loadBalancer) announce(ctx context.Context, svc *corev1.Service, b *balancer) error {
-	gw, ok := gatewayOf(svc)
+	gw, ok := gatewayOf(&svc.ObjectMeta)
 	if !ok {
 		return nil
 	}
@@ -268,20 +270,21 @@ func (l *loadBalancer) announce(ctx context.Context, svc *corev1.Service, b *bal
 	return nil
 }
 
-// gatewayOf finds the Gateway a Service was provisioned for: its owner, or
-// the labels implementations put on it (Gateway API's GEP-1762 label in the
-// Gateway's namespace; Envoy Gateway's owning-gateway labels in its own).
-func gatewayOf(svc *corev1.Service) (types.NamespacedName, bool) {
-	for _, ref := range svc.OwnerReferences {
+// gatewayOf finds the Gateway a Service (or pod) was provisioned for: the
+// labels implementations put on it (Envoy Gateway's owning-gateway labels,
+// in its own namespace; Gateway API's GEP-1762 label in the Gateway's), or
+// its owner.
+func gatewayOf(obj *metav1.ObjectMeta) (types.NamespacedName, bool) {
+	if n := obj.Labels["gateway.envoyproxy.io/owning-gateway-name"]; n != "" {
+		return types.NamespacedName{Namespace: obj.Labels["gateway.envoyproxy.io/owning-gateway-namespace"], Name: n}, true
+	}
+	if n := obj.Labels["gateway.networking.k8s.io/gateway-name"]; n != "" {
+		return types.NamespacedName{Namespace: obj.Namespace, Name: n}, true
+	}
+	for _, ref := range obj.OwnerReferences {
 		if ref.Kind == "Gateway" && ref.APIVersion == gwv1.GroupVersion.String() {
-			return types.NamespacedName{Namespace: svc.Namespace, Name: ref.Name}, true
+			return types.NamespacedName{Namespace: obj.Namespace, Name: ref.Name}, true
 		}
-	}
-	if n := svc.Labels["gateway.envoyproxy.io/owning-gateway-name"]; n != "" {
-		return types.NamespacedName{Namespace: svc.Labels["gateway.envoyproxy.io/owning-gateway-namespace"], Name: n}, true
-	}
-	if n := svc.Labels["gateway.networking.k8s.io/gateway-name"]; n != "" {
-		return types.NamespacedName{Namespace: svc.Namespace, Name: n}, true
 	}
 	return types.NamespacedName{}, false
 }

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,6 +19,7 @@ import (
 
 	"github.com/keyconform/keyconform/sim/admin"
 	"github.com/keyconform/keyconform/sim/dataplane"
+	"github.com/keyconform/keyconform/sim/echobasic"
 	"github.com/keyconform/keyconform/sim/envoybootstrap"
 	"github.com/keyconform/keyconform/sim/httpbin"
 	"github.com/keyconform/keyconform/sim/podnet"
@@ -30,6 +33,12 @@ const (
 	// kgatewayEnvoyImage is kgateway's Envoy image, whose entrypoint
 	// (envoyinit) runs Envoy with the bootstrap it reads from a file.
 	kgatewayEnvoyImage = "kgateway-dev/envoy-wrapper"
+	// The Gateway API echo server, released and staging.
+	echoBasicImage        = "gateway-api/echo-basic"
+	echoBasicStagingImage = "k8s-staging-gateway-api/echo-basic"
+	// envoyGatewayImage is Envoy Gateway's own image; its Envoy pods run
+	// it as the shutdown-manager container.
+	envoyGatewayImage = "envoyproxy/gateway*"
 )
 
 // AdminAddressAnnotation, on a pod running Envoy, is where its admin
@@ -77,6 +86,8 @@ func runtimes(extraEnvoyImages []string) []imageRuntime {
 		{name: "kgateway envoy-wrapper", match: repoIn(kgatewayEnvoyImage), start: func(ctx context.Context, s containerStart) (container, error) {
 			return startEnvoy(ctx, s, envoyInit)
 		}},
+		{name: "echo-basic", match: repoIn(echoBasicImage, echoBasicStagingImage), start: startEchoBasic},
+		{name: "Envoy Gateway shutdown-manager", match: repoIn(envoyGatewayImage), start: startShutdownManager},
 	}
 }
 
@@ -139,6 +150,67 @@ func startHTTPBin(_ context.Context, s containerStart) (container, error) {
 		h.servers = append(h.servers, httpbin.Serve(ln))
 	}
 	return h, nil
+}
+
+type echoBasicContainer struct{ srv *echobasic.Server }
+
+func (e *echoBasicContainer) ready() <-chan struct{}         { return closedReady }
+func (e *echoBasicContainer) annotations() map[string]string { return nil }
+func (e *echoBasicContainer) stop() error                    { return e.srv.Close() }
+
+// startEchoBasic serves the Gateway API echo server on the ports its
+// environment selects, as the image does.
+func startEchoBasic(ctx context.Context, s containerStart) (container, error) {
+	env, err := containerEnv(ctx, s.reader, s.pod, s.c)
+	if err != nil {
+		return nil, err
+	}
+	files, err := newPodFS(ctx, s.reader, s.pod, s.c)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := echobasic.Start(echobasic.Options{
+		Env:      env,
+		Listen:   func(port int) (net.Listener, error) { return s.net.Listen(netip.IPv4Unspecified(), uint16(port)) },
+		ReadFile: files.read,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("echo-basic: %w", err)
+	}
+	return &echoBasicContainer{srv: srv}, nil
+}
+
+// shutdownManagerPort and its paths are Envoy Gateway's shutdown manager's
+// (internal/cmd/envoy/shutdown_manager.go).
+const shutdownManagerPort = 19002
+
+type shutdownManager struct{ srv *http.Server }
+
+func (m *shutdownManager) ready() <-chan struct{}         { return closedReady }
+func (m *shutdownManager) annotations() map[string]string { return nil }
+func (m *shutdownManager) stop() error                    { return m.srv.Close() }
+
+// startShutdownManager stands in for Envoy Gateway's shutdown-manager
+// container: it answers the container's probes (/healthz) and the drain
+// check (/shutdown/ready) on its port. What it really does, draining Envoy
+// before the pod goes, only matters for a pod's graceful termination, which
+// the local environment does not simulate: a deleted pod stops at once.
+// Any other use of Envoy Gateway's image is refused.
+func startShutdownManager(_ context.Context, s containerStart) (container, error) {
+	if !slices.Equal(s.c.Command, []string{"envoy-gateway"}) || len(s.c.Args) < 2 || s.c.Args[0] != "envoy" || s.c.Args[1] != "shutdown-manager" {
+		return nil, fmt.Errorf("container %q: of Envoy Gateway's image the local environment runs only `envoy-gateway envoy shutdown-manager`, not %q", s.c.Name, append(s.c.Command, s.c.Args...))
+	}
+	ln, err := s.net.Listen(netip.IPv4Unspecified(), shutdownManagerPort)
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	for _, path := range []string{"/healthz", "/shutdown/ready"} {
+		mux.HandleFunc("GET "+path, func(http.ResponseWriter, *http.Request) {})
+	}
+	m := &shutdownManager{srv: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}}
+	go func() { _ = m.srv.Serve(ln) }()
+	return m, nil
 }
 
 type envoyContainer struct {

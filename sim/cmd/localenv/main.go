@@ -23,9 +23,6 @@ import (
 	"github.com/keyconform/keyconform/sim/localenv"
 )
 
-// samplePort is the sample app's Gateway listener port.
-const samplePort = 8080
-
 func main() {
 	c, err := parseFlags(os.Args[1:], os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
@@ -46,8 +43,8 @@ func main() {
 func run(ctx context.Context, c config, out io.Writer) error {
 	begin := time.Now()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: c.logLevel}))
-	gatewayAddr := listenAddress(c.overrides, samplePort)
-	if err := checkFree(gatewayAddr); err != nil {
+	_, samplePort := localenv.SampleGatewayOf(c.implementation)
+	if err := checkFree(listenAddress(c.overrides, samplePort), samplePort); err != nil {
 		return err
 	}
 	kubectl, err := kubeassets.Binary("kubectl")
@@ -56,7 +53,7 @@ func run(ctx context.Context, c config, out io.Writer) error {
 	}
 
 	env, err := localenv.Start(ctx, localenv.Options{
-		Logger: log, SeedLoopback: true, ListenOverrides: c.overrides, SampleApp: true,
+		Logger: log, SeedLoopback: true, ListenOverrides: c.overrides, SampleApp: true, Implementation: c.implementation,
 	})
 	if err != nil {
 		return err
@@ -69,11 +66,12 @@ func run(ctx context.Context, c config, out io.Writer) error {
 
 	waitCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	addr, err := env.GatewayAddress(waitCtx, localenv.SeedGateway, samplePort)
+	gateway, port := env.SampleGateway()
+	addr, err := env.GatewayAddress(waitCtx, gateway, port)
 	if err != nil {
 		return fmt.Errorf("waiting for the gateway: %w", err)
 	}
-	admin, err := env.AdminAddress(waitCtx, localenv.SeedGateway)
+	admin, err := env.AdminAddress(waitCtx, gateway)
 	if err != nil {
 		return fmt.Errorf("waiting for the gateway's data plane: %w", err)
 	}
@@ -81,7 +79,7 @@ func run(ctx context.Context, c config, out io.Writer) error {
 	fmt.Fprintf(out, "export KUBECONFIG=%s\n", env.KubeconfigPath())
 	fmt.Fprintf(out, "export PATH=%s:$PATH\n", filepath.Dir(kubectl))
 	fmt.Fprintf(out, "# Gateway %s listener %d is served on http://%s (try: curl -i %s/headers -H 'host: www.example.com')\n",
-		localenv.SeedGateway, samplePort, addr, localhostURL(addr))
+		gateway, port, addr, localhostURL(addr))
 	fmt.Fprintf(out, "# its data plane's admin interface: http://%s (/ready, /stats, /config_dump; every pod's is in its annotation %s)\n",
 		admin, localenv.AdminAddressAnnotation)
 	fmt.Fprintf(out, "ready in %s; press Ctrl-C to stop\n", time.Since(begin).Round(10*time.Millisecond))
@@ -101,12 +99,12 @@ func listenAddress(overrides map[uint32]string, port uint32) string {
 // checkFree fails early, with the remedy, when the gateway's port is taken:
 // the data plane binds it only after the control plane is up, where the
 // error would be a log line instead of an answer.
-func checkFree(addr string) error {
+func checkFree(addr string, port uint32) error {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("cannot serve the gateway on %s: %w\n"+
 			"free the port, or choose another one: make run LISTEN_OVERRIDE=%d=127.0.0.1:9080 "+
-			"(or --listen-override %d=127.0.0.1:9080)", addr, err, samplePort, samplePort)
+			"(or --listen-override %d=127.0.0.1:9080)", addr, err, port, port)
 	}
 	return l.Close()
 }

@@ -48,7 +48,7 @@ func TestPortTakenSaysWhatToDo(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	err = checkFree(l.Addr().String())
+	err = checkFree(l.Addr().String(), 8080)
 	if err == nil {
 		t.Fatal("checkFree of a taken port succeeded")
 	}
@@ -58,7 +58,7 @@ func TestPortTakenSaysWhatToDo(t *testing.T) {
 		}
 	}
 	l.Close()
-	if err := checkFree(l.Addr().String()); err != nil {
+	if err := checkFree(l.Addr().String(), 8080); err != nil {
 		t.Errorf("checkFree of a free port: %v", err)
 	}
 }

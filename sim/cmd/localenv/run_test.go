@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/keyconform/keyconform/sim/localenv"
 )
 
 // TestRunPrintsWhatToPasteAndCleansUp runs the command's main job in
@@ -24,7 +26,7 @@ func TestRunPrintsWhatToPasteAndCleansUp(t *testing.T) {
 	out, w := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, config{overrides: map[uint32]string{samplePort: "127.0.0.1:0"}, logLevel: slog.LevelError}, w)
+		done <- run(ctx, config{overrides: map[uint32]string{8080: "127.0.0.1:0"}, logLevel: slog.LevelError, implementation: localenv.ImplKeyconform}, w)
 		w.Close()
 	}()
 
