@@ -42,7 +42,7 @@ vet: ## go vet.
 	$(GO) vet ./...
 
 .PHONY: test
-test: vet tools ## Everything that runs here: unit, golden, envtest, then the suites on the sim and against `make run`.
+test: vet tools tools-envoy-gateway ## Everything that runs here: unit, golden, envtest, then the suites on the sim and against `make run`.
 	$(GO) test $$($(GO) list ./... | grep -v '/suites$$')
 	$(MAKE) --no-print-directory e2e-sim
 	$(MAKE) --no-print-directory e2e-against-run

@@ -76,6 +76,7 @@ exec chroot "$root" "$@"
 // this machine against the environment's API server, unmodified.
 type envoyGateway struct {
 	cmd  *exec.Cmd
+	log  string // its log file
 	done chan error
 }
 
@@ -129,7 +130,7 @@ func (e *Env) startEnvoyGateway(ctx context.Context, eg kubeassets.EnvoyGateway)
 		logFile.Close()
 		return nil, fmt.Errorf("starting Envoy Gateway: %w", err)
 	}
-	run := &envoyGateway{cmd: cmd, done: make(chan error, 1)}
+	run := &envoyGateway{cmd: cmd, log: logFile.Name(), done: make(chan error, 1)}
 	go func() {
 		run.done <- cmd.Wait()
 		logFile.Close()
@@ -143,6 +144,15 @@ func (e *Env) startEnvoyGateway(ctx context.Context, eg kubeassets.EnvoyGateway)
 		return nil, errors.Join(err, run.stop())
 	}
 	return run, nil
+}
+
+// EnvoyGatewayLog is the file Envoy Gateway's control plane logs to, when
+// the environment runs it; it goes with the environment.
+func (e *Env) EnvoyGatewayLog() string {
+	if e.envoyGateway == nil {
+		return ""
+	}
+	return e.envoyGateway.log
 }
 
 // writeSecretFiles writes the Secret's keys as files in dir, as a volume

@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -64,7 +65,7 @@ func run(ctx context.Context, c config, out io.Writer) error {
 		}
 	}()
 
-	waitCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	waitCtx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	gateway, port := env.SampleGateway()
 	addr, err := env.GatewayAddress(waitCtx, gateway, port)
@@ -73,6 +74,10 @@ func run(ctx context.Context, c config, out io.Writer) error {
 	}
 	admin, err := env.AdminAddress(waitCtx, gateway)
 	if err != nil {
+		return fmt.Errorf("waiting for the gateway's data plane: %w", err)
+	}
+	// "ready" means a request goes through: the data plane is LIVE.
+	if err := awaitLive(waitCtx, admin); err != nil {
 		return fmt.Errorf("waiting for the gateway's data plane: %w", err)
 	}
 
@@ -87,6 +92,26 @@ func run(ctx context.Context, c config, out io.Writer) error {
 	<-ctx.Done()
 	fmt.Fprintln(out, "stopping")
 	return nil
+}
+
+// awaitLive polls the data plane's admin /ready until it answers 200.
+func awaitLive(ctx context.Context, admin string) error {
+	c := &http.Client{Timeout: time.Second, Transport: &http.Transport{Proxy: nil}}
+	for {
+		resp, err := c.Get("http://" + admin + "/ready")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			err = fmt.Errorf("admin /ready: %s", resp.Status)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w: %w", ctx.Err(), err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 func listenAddress(overrides map[uint32]string, port uint32) string {
