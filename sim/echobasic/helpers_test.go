@@ -3,23 +3,19 @@ package echobasic
 import (
 	"bufio"
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"io"
 	"io/fs"
-	"math/big"
 	"net"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/keyconform/keyconform/internal/testpki"
 )
 
 // baseEnv is the environment the tests' containers get unless they say
@@ -195,63 +191,14 @@ type pki struct {
 
 func newPKI(t *testing.T, serverName string) *pki {
 	t.Helper()
-	caKey := newKey(t)
-	caTmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "echobasic test CA"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, err := x509.ParseCertificate(caDER)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf := func(serial int64, usage x509.ExtKeyUsage, dns []string) ([]byte, []byte, *ecdsa.PrivateKey) {
-		key := newKey(t)
-		der, err := x509.CreateCertificate(rand.Reader, &x509.Certificate{
-			SerialNumber: big.NewInt(serial),
-			Subject:      pkix.Name{CommonName: "leaf"},
-			DNSNames:     dns,
-			NotBefore:    time.Now().Add(-time.Hour),
-			NotAfter:     time.Now().Add(time.Hour),
-			KeyUsage:     x509.KeyUsageDigitalSignature,
-			ExtKeyUsage:  []x509.ExtKeyUsage{usage},
-		}, ca, &key.PublicKey, caKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return pemBlock("CERTIFICATE", der), pemBlock("PRIVATE KEY", keyDER), key
-	}
-	p := &pki{caPEM: pemBlock("CERTIFICATE", caDER)}
-	p.serverCertPEM, p.serverKeyPEM, _ = leaf(2, x509.ExtKeyUsageServerAuth, []string{serverName})
-	clientCertPEM, clientKeyPEM, _ := leaf(3, x509.ExtKeyUsageClientAuth, nil)
+	ca := testpki.NewCA(t, "echobasic test CA")
+	p := &pki{caPEM: ca.PEM}
+	p.serverCertPEM, p.serverKeyPEM = ca.Issue(t, x509.ExtKeyUsageServerAuth, serverName)
+	clientCertPEM, clientKeyPEM := ca.Issue(t, x509.ExtKeyUsageClientAuth)
 	p.clientCertPEM = string(clientCertPEM)
+	var err error
 	if p.clientCert, err = tls.X509KeyPair(clientCertPEM, clientKeyPEM); err != nil {
 		t.Fatal(err)
 	}
 	return p
-}
-
-func newKey(t *testing.T) *ecdsa.PrivateKey {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
-
-func pemBlock(typ string, der []byte) []byte {
-	return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
 }
