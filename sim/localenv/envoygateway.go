@@ -42,8 +42,8 @@ gateway:
 provider:
   type: Kubernetes
   kubernetes:
-    topologyInjector:
-      disable: true
+    proxyTopologyInjector:
+      disabled: true
 logging:
   level:
     default: info

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -180,23 +181,20 @@ func TestImplementationsEnvoyPods(t *testing.T) {
 		})
 	}
 
-	// The node each control plane saw is the one the pod's command line
-	// and bootstrap describe.
-	var pods corev1.PodList
-	if err := c.List(ctx, &pods, client.InNamespace("edge")); err != nil {
-		t.Fatal(err)
-	}
-	var kgPod string
-	for _, p := range pods.Items {
-		if podReady(&p) {
-			kgPod = p.Name + ".edge"
-		}
-	}
+	// The node the control plane saw is the one the pod's command line
+	// (--service-node $(POD_NAME).$(POD_NAMESPACE), expanded as the kubelet
+	// does) and bootstrap (cluster, metadata) describe.
 	req := kg.WaitRequest(t, 10*time.Second, "a request from the kgateway-shaped pod's node", func(r *discoveryv3.DiscoveryRequest) bool {
-		return r.GetNode().GetId() == kgPod
+		return r.GetNode().GetCluster() == "http.edge"
 	})
-	if n := req.GetNode(); n.GetCluster() != "http.edge" || n.GetMetadata().GetFields()["role"].GetStringValue() != "kgateway-kube-gateway-api~edge~http" {
-		t.Errorf("node %v: want cluster http.edge and the bootstrap's metadata role", n)
+	n := req.GetNode()
+	podName, ok := strings.CutSuffix(n.GetId(), ".edge")
+	var pod corev1.Pod
+	if !ok || c.Get(ctx, types.NamespacedName{Namespace: "edge", Name: podName}, &pod) != nil {
+		t.Errorf("node id %q: want <pod name>.edge of a pod of Deployment http", n.GetId())
+	}
+	if role := n.GetMetadata().GetFields()["role"].GetStringValue(); role != "kgateway-kube-gateway-api~edge~http" {
+		t.Errorf("node metadata role %q, want the bootstrap's", role)
 	}
 }
 
