@@ -81,17 +81,18 @@ func parsePickToken(tok string, byID func(uint64) *upstream) *pickedHost {
 }
 
 // pickCluster chooses among a route's weighted clusters as Envoy does: a
-// random value modulo the total weight.
-func (r *route) pickCluster() string {
+// random value modulo the total weight
+// (WeightedClusterSpecifierPlugin::pickWeightedCluster).
+func (r *route) pickCluster() *weightedCluster {
 	if len(r.clusters) == 1 {
-		return r.clusters[0].name
+		return &r.clusters[0]
 	}
 	n := rand.Uint32N(r.totalWeight)
-	for _, c := range r.clusters {
-		if n < c.weight {
-			return c.name
+	for i := range r.clusters {
+		if n < r.clusters[i].weight {
+			return &r.clusters[i]
 		}
-		n -= c.weight
+		n -= r.clusters[i].weight
 	}
-	return r.clusters[len(r.clusters)-1].name
+	return &r.clusters[len(r.clusters)-1]
 }

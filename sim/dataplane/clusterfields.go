@@ -139,7 +139,14 @@ var fieldRules = map[protoreflect.FullName]map[protoreflect.Name]fieldRule{
 		"tcp_keepalive": neutral("keepalive probes only detect upstream peers that vanish without closing their connection, which the sim's loopback connections never do"),
 	},
 	"envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
-		"explicit_http_config": walk,
+		"explicit_http_config":         walk,
+		"common_http_protocol_options": walk,
+	},
+	// The upstream connections' options (HttpProtocolOptions.common_...).
+	"envoy.config.core.v3.HttpProtocolOptions": {
+		"idle_timeout": implemented, // an idle pooled connection is closed (Envoy's default 1h)
+		"max_connection_duration": neutral("Envoy drains a connection that reaches it: requests under way finish, the next ones open a new connection, " +
+			"so no request sees a difference (source/common/http/conn_pool_base.cc onConnectionDurationTimeout)"),
 	},
 	"envoy.extensions.upstreams.http.v3.HttpProtocolOptions.ExplicitHttpConfig": {
 		"http_protocol_options":  walk, // HTTP/1.1, what the sim speaks upstream
@@ -231,7 +238,7 @@ var fieldRules = map[protoreflect.FullName]map[protoreflect.Name]fieldRule{
 	"envoy.config.endpoint.v3.Endpoint": {
 		"address":              walk,
 		"health_check_config":  neutral(whyHealthChecks),
-		"hostname":             neutral("read by auto_host_rewrite and health checks only, neither of which the sim implements (both are rejected)"),
+		"hostname":             implemented, // the host auto_host_rewrite sets (UpstreamRequest::onPoolReady); also read by health checks, which are rejected
 		"additional_addresses": rejected("endpoints with several addresses"),
 		"observability_name":   rejected("endpoint observability names"),
 	},
@@ -285,23 +292,33 @@ var (
 func neutral(why string) fieldRule   { return fieldRule{kind: ruleNeutral, note: why} }
 func rejected(what string) fieldRule { return fieldRule{kind: ruleRejected, note: what} }
 
-// checkFields walks the set fields of m against fieldRules and returns an
-// error naming every field the sim does not implement by its path (e.g.
-// "circuit_breakers.thresholds[0].max_requests"), or nil. what names the
-// resource ("cluster", "cluster load assignment"); path is where m is in
-// it, "" for the resource itself.
+// checkFields walks the set fields of a cluster (or a message in it, at
+// path) against fieldRules; see checkRules.
 func checkFields(m proto.Message, what, path string) error {
-	var bad []string
-	walkFields(m.ProtoReflect(), path, &bad)
+	return checkRules(fieldRules, m, what, path)
+}
+
+// checkRules walks the set fields of m against table and returns an error
+// naming, by path, every field the table does not accept, or nil.
+func checkRules(table map[protoreflect.FullName]map[protoreflect.Name]fieldRule, m proto.Message, what, path string) error {
+	bad := ruleViolations(table, m, path)
 	if len(bad) == 0 {
 		return nil
 	}
-	slices.Sort(bad)
 	return fmt.Errorf("%s sets %s, which the sim does not implement", what, strings.Join(bad, ", "))
 }
 
-func walkFields(m protoreflect.Message, path string, bad *[]string) {
-	rules, ok := fieldRules[m.Descriptor().FullName()]
+// ruleViolations lists, sorted, the set fields of m (by path, with the note
+// of a rejected one) that table does not accept.
+func ruleViolations(table map[protoreflect.FullName]map[protoreflect.Name]fieldRule, m proto.Message, path string) []string {
+	var bad []string
+	walkRules(table, m.ProtoReflect(), path, &bad)
+	slices.Sort(bad)
+	return bad
+}
+
+func walkRules(table map[protoreflect.FullName]map[protoreflect.Name]fieldRule, m protoreflect.Message, path string, bad *[]string) {
+	rules, ok := table[m.Descriptor().FullName()]
 	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
 		p := string(fd.Name())
 		if path != "" {
@@ -317,15 +334,15 @@ func walkFields(m protoreflect.Message, path string, bad *[]string) {
 			switch {
 			case fd.IsList():
 				for i := range v.List().Len() {
-					walkFields(v.List().Get(i).Message(), fmt.Sprintf("%s[%d]", p, i), bad)
+					walkRules(table, v.List().Get(i).Message(), fmt.Sprintf("%s[%d]", p, i), bad)
 				}
 			case fd.IsMap():
 				v.Map().Range(func(k protoreflect.MapKey, mv protoreflect.Value) bool {
-					walkFields(mv.Message(), fmt.Sprintf("%s[%q]", p, k.String()), bad)
+					walkRules(table, mv.Message(), fmt.Sprintf("%s[%q]", p, k.String()), bad)
 					return true
 				})
 			default:
-				walkFields(v.Message(), p, bad)
+				walkRules(table, v.Message(), p, bad)
 			}
 		}
 		return true

@@ -43,6 +43,9 @@ type clusterSpec struct {
 
 	lb             *clusterLB
 	connectTimeout time.Duration
+	// idleTimeout closes upstream connections idle that long
+	// (common_http_protocol_options.idle_timeout; Envoy's default 1h).
+	idleTimeout time.Duration
 
 	transportOnce sync.Once
 	transport     http.RoundTripper
@@ -62,14 +65,18 @@ func compileCluster(c *clusterv3.Cluster) (*clusterSpec, error) {
 	if w := c.GetWaitForWarmOnInit(); w != nil && !w.GetValue() {
 		return nil, errors.New("wait_for_warm_on_init: false (serving before the endpoints arrive) is not implemented by the sim")
 	}
-	if err := compileProtocolOptions(c.GetTypedExtensionProtocolOptions()); err != nil {
+	protocol, err := compileProtocolOptions(c.GetTypedExtensionProtocolOptions())
+	if err != nil {
 		return nil, err
 	}
 	cfg, err := compileLoadBalancing(c)
 	if err != nil {
 		return nil, err
 	}
-	s := &clusterSpec{name: c.GetName(), lb: newClusterLB(cfg, nil), connectTimeout: defaultConnectTimeout}
+	s := &clusterSpec{name: c.GetName(), lb: newClusterLB(cfg, nil), connectTimeout: defaultConnectTimeout, idleTimeout: defaultUpstreamIdleTimeout}
+	if t := protocol.GetCommonHttpProtocolOptions().GetIdleTimeout(); t != nil {
+		s.idleTimeout = t.AsDuration()
+	}
 	if t := c.GetConnectTimeout(); t != nil {
 		s.connectTimeout = t.AsDuration()
 	}
@@ -106,26 +113,30 @@ func compileCluster(c *clusterv3.Cluster) (*clusterSpec, error) {
 
 // compileProtocolOptions accepts typed_extension_protocol_options that keep
 // the upstream protocol what the sim speaks: HTTP/1.1 with Envoy's defaults.
-func compileProtocolOptions(opts map[string]*anypb.Any) error {
+func compileProtocolOptions(opts map[string]*anypb.Any) (*httpv3.HttpProtocolOptions, error) {
 	const name = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
+	o := &httpv3.HttpProtocolOptions{}
 	for key, a := range opts {
 		path := fmt.Sprintf("typed_extension_protocol_options[%q]", key)
 		if key != name || a.GetTypeUrl() != typeURL(&httpv3.HttpProtocolOptions{}) {
-			return fmt.Errorf("%s (%s) is not implemented by the sim (it implements %s)", path, a.GetTypeUrl(), name)
+			return nil, fmt.Errorf("%s (%s) is not implemented by the sim (it implements %s)", path, a.GetTypeUrl(), name)
 		}
-		o := &httpv3.HttpProtocolOptions{}
 		if err := anypb.UnmarshalTo(a, o, proto.UnmarshalOptions{}); err != nil {
-			return fmt.Errorf("%s: %w", path, err)
+			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 		if err := o.ValidateAll(); err != nil {
-			return fmt.Errorf("%s: %w", path, err)
+			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 		if err := checkFields(o, "cluster", path); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return o, nil
 }
+
+// defaultUpstreamIdleTimeout is common_http_protocol_options.idle_timeout
+// when unset, for upstream connections (envoy/config/core/v3/protocol.proto).
+const defaultUpstreamIdleTimeout = time.Hour
 
 // transportFor is the cluster's own HTTP transport, made from the proxy's
 // on first use: Envoy keeps connection pools per cluster, and each
@@ -140,6 +151,8 @@ func (s *clusterSpec) transportFor(base http.RoundTripper) http.RoundTripper {
 			return
 		}
 		t := bt.Clone()
+		// Zero disables Envoy's idle timeout, as it disables Go's.
+		t.IdleConnTimeout = s.idleTimeout
 		dial, timeout := bt.DialContext, s.connectTimeout
 		t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 			ctx, cancel := context.WithTimeout(ctx, timeout)
@@ -171,6 +184,7 @@ type priorityEndpoints struct {
 
 type endpoint struct {
 	addr     string // virtual IP:port
+	hostname string // Endpoint.hostname: what auto_host_rewrite sets the host to
 	weight   uint32 // at least 1
 	health   hostHealth
 	excluded bool // EDS DRAINING: left out of load balancing
@@ -272,7 +286,7 @@ func compileLoadAssignment(cla *endpointv3.ClusterLoadAssignment, dedupe bool) (
 			}
 			seen[addr] = true
 			// HostImplBase::weight: at least 1 (0 is "unset").
-			h := endpoint{addr: addr, weight: max(1, lb.GetLoadBalancingWeight().GetValue())}
+			h := endpoint{addr: addr, hostname: lb.GetEndpoint().GetHostname(), weight: max(1, lb.GetLoadBalancingWeight().GetValue())}
 			switch lb.GetHealthStatus() {
 			case corev3.HealthStatus_UNKNOWN, corev3.HealthStatus_HEALTHY:
 				h.health = healthy

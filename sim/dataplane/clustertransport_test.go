@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -130,5 +131,54 @@ func TestClusterTransportConnectTimeout(t *testing.T) {
 		if d := <-deadlines; d > timeout || d < timeout-time.Second/10 {
 			t.Errorf("connect_timeout %v: the dial had %v", timeout, d)
 		}
+	}
+}
+
+// common_http_protocol_options.idle_timeout closes a pooled upstream
+// connection idle that long (Envoy's default 1h): the next request opens a
+// new connection; within the timeout the connection is reused.
+func TestClusterTransportIdleTimeout(t *testing.T) {
+	var conns atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	network := podnet.New()
+	if err := network.Add("10.244.9.1:80", srv.Listener.Addr().String()); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name      string
+		idle      time.Duration
+		wantConns int32
+	}{
+		{"idle longer than the timeout", 50 * time.Millisecond, 2},
+		{"default timeout (1h)", defaultUpstreamIdleTimeout, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conns.Store(0)
+			s := &clusterSpec{name: "c", connectTimeout: time.Second, idleTimeout: tc.idle}
+			rt := s.transportFor(podTransport(network))
+			for range 2 {
+				req, err := http.NewRequest(http.MethodGet, "http://10.244.9.1:80/", nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp, err := rt.RoundTrip(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				time.Sleep(200 * time.Millisecond)
+			}
+			if n := conns.Load(); n != tc.wantConns {
+				t.Errorf("%d connections, want %d", n, tc.wantConns)
+			}
+		})
 	}
 }

@@ -44,8 +44,8 @@ func TestRouteConfigurationRejections(t *testing.T) {
 			"f": mustAny(t, &routev3.FilterConfig{})}}, "Empty route/virtual host per filter configuration for f filter"},
 		{"unknown per-filter type", &routev3.RouteConfiguration{Name: "rc", TypedPerFilterConfig: map[string]*anypb.Any{
 			"f": mustAny(t, &structpb.Struct{})}}, "Didn't find a registered implementation for 'f' with type URL: 'type.googleapis.com/google.protobuf.Struct'"},
-		{"header rewrite", &routev3.RouteConfiguration{Name: "rc", RequestHeadersToRemove: []string{"x"}},
-			"route configuration sets request_headers_to_remove, which the sim does not implement"},
+		{"unimplemented field", &routev3.RouteConfiguration{Name: "rc", VhostHeader: "x-vhost"},
+			"route configuration sets vhost_header (picking the virtual host by another header than :authority), which the sim does not implement"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -48,7 +48,10 @@ func unpack(a *anypb.Any) (proto.Message, error) {
 }
 
 // compilePerFilter is Envoy's PerFilterConfigs constructor
-// (source/common/router/per_filter_config.cc) for the filters the sim has.
+// (source/common/router/per_filter_config.cc) for the filters the sim has,
+// and for the per-route configs of Envoy filters it does not have
+// (inertPerRouteTypes): Envoy builds those by type whether or not the
+// filter is in the chain.
 func compilePerFilter(configs map[string]*anypb.Any) (perFilter, error) {
 	if len(configs) == 0 {
 		return nil, nil
@@ -76,6 +79,15 @@ func compilePerFilter(configs map[string]*anypb.Any) (perFilter, error) {
 			a, optional = fc.GetConfig(), fc.GetIsOptional()
 		}
 		if !a.MessageIs(&apikeyv3.ApiKeyAuthPerRoute{}) {
+			if inertPerRouteTypes[a.MessageName()] {
+				// A filter the sim does not have: checked, then the filter
+				// counts as explicitly enabled, with no config the sim reads.
+				if _, err := unpack(a); err != nil {
+					return nil, fmt.Errorf("per filter config %s: %w", name, err)
+				}
+				out[name] = perFilterEntry{}
+				continue
+			}
 			if optional {
 				out[name] = perFilterEntry{}
 				continue

@@ -58,13 +58,27 @@ func newReverseProxy(transport http.RoundTripper, h *hcmRuntime) *httputil.Rever
 			if p := parsePickToken(pr.In.URL.Host, upstreamByID); p != nil {
 				pr.Out.URL.Host = p.host.addr
 				pr.Out = pr.Out.WithContext(context.WithValue(pr.Out.Context(), pickKey{}, p))
+				// UpstreamRequest::onPoolReady: auto_host_rewrite sets the
+				// host to the picked endpoint's hostname, when it has one
+				// (appending the old one to x-forwarded-host if the route
+				// says so; no x-envoy-original-host).
+				if sel := routedOf(pr.In.Context()); sel.rt != nil && sel.rt.autoHostRewrite && p.host.hostname != "" {
+					updateAuthority(pr.Out, p.host.hostname, sel.rt.rewrites.appendXFH, false)
+				}
 			}
 		},
 		ModifyResponse: func(resp *http.Response) error {
+			// Router::Filter::onUpstreamHeaders: the route's response
+			// header mutations, then the connection manager's headers.
+			routedOf(resp.Request.Context()).finalizeResponse(resp.Header)
 			h.setServer(resp.Header)
 			return nil
 		},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			sel := routedOf(r.Context())
+			if sw, ok := w.(*streamWriter); ok && sw.s.replyFired(sw.ResponseWriter) {
+				return // a stream timer ended the request: its reply went out
+			}
 			if r.Context().Err() == context.Canceled {
 				return // the client went away; Envoy sends nothing either
 			}
@@ -72,8 +86,6 @@ func newReverseProxy(transport http.RoundTripper, h *hcmRuntime) *httputil.Rever
 			var refused *podnet.RefusedError
 			var op *net.OpError
 			switch {
-			case errors.Is(r.Context().Err(), context.DeadlineExceeded):
-				status, body = http.StatusGatewayTimeout, bodyTimeout
 			case errors.As(err, &refused), errors.Is(err, syscall.ECONNREFUSED):
 				body = bodyConnectFailure
 			case errors.As(err, &op) && op.Op == "dial" && op.Timeout():
@@ -83,7 +95,7 @@ func newReverseProxy(transport http.RoundTripper, h *hcmRuntime) *httputil.Rever
 				// details upstream_reset_before_response_started{connection_timeout}.
 				body = bodyConnectTimeout
 			}
-			h.localReply(w, status, body)
+			h.routeLocalReply(w, sel, status, body)
 		},
 	}
 }

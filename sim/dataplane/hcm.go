@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/keyconform/keyconform/sim/apikeyauth"
 )
@@ -80,14 +81,15 @@ func (h *hcmRuntime) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.localReply(w, http.StatusOK, "")
 		return
 	}
-	rt := h.table.route(r)
+	sel := h.table.selectRoute(r)
+	rt := sel.rt
 
 	if up := upgradeType(r.Header); up != "" && rt != nil && !h.upgradeAllowed(up, rt) {
 		// conn_manager_impl.cc: an upgrade the matched route does not allow
 		// is answered 403 (upgrade_failed) and the connection closed; with
 		// no route the request goes on to the router's 404.
 		w.Header()["Connection"] = []string{"close"}
-		h.localReply(w, http.StatusForbidden, "")
+		h.routeLocalReply(w, sel, http.StatusForbidden, "")
 		return
 	}
 
@@ -99,45 +101,57 @@ func (h *hcmRuntime) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		d := apikeyauth.Check(cfg, r)
 		h.authCounters.Record(d)
 		if !d.Allowed {
-			h.localReply(w, d.Status, d.Body)
+			h.routeLocalReply(w, sel, d.Status, d.Body)
 			return
 		}
 	}
-	h.router(w, r, rt)
+	h.router(w, r, sel)
 }
 
-// router is envoy.filters.http.router for the sim's route actions.
-func (h *hcmRuntime) router(w http.ResponseWriter, r *http.Request, rt *route) {
+// router is envoy.filters.http.router (source/common/router/router.cc,
+// Filter::decodeHeaders) for the sim's route actions. Every local reply
+// from here on carries the route's response header mutations
+// (routeLocalReply).
+func (h *hcmRuntime) router(w http.ResponseWriter, r *http.Request, sel routed) {
+	start := time.Now()
+	rt := sel.rt
 	switch {
 	case rt == nil:
 		h.localReply(w, http.StatusNotFound, "") // route_not_found
 		return
 	case rt.direct:
-		h.localReply(w, rt.directStatus, rt.directBody)
+		h.directReply(w, r, rt)
 		return
 	}
-	up := h.clusters[rt.pickCluster()]
+	up := h.clusters[sel.wc.name]
 	if up == nil {
 		// Unknown or still warming cluster: cluster_not_found.
-		h.localReply(w, rt.notFoundStatus, "")
+		h.routeLocalReply(w, sel, rt.notFoundStatus, "")
 		return
 	}
 	host, ok := up.pick()
 	if !ok {
-		h.localReply(w, http.StatusServiceUnavailable, "no healthy upstream")
+		h.routeLocalReply(w, sel, http.StatusServiceUnavailable, "no healthy upstream")
 		return
 	}
-	if rt.timeout > 0 {
-		if !h.spec.suppressEnvoyHeaders {
-			r.Header["X-Envoy-Expected-Rq-Timeout-Ms"] = []string{strconv.FormatInt(rt.timeout.Milliseconds(), 10)}
-		}
-		ctx, cancel := context.WithTimeout(r.Context(), rt.timeout)
-		defer cancel()
-		r = r.WithContext(ctx)
+	// FilterUtility::finalTimeout sets x-envoy-expected-rq-timeout-ms
+	// before the route's header mutations run (finalizeRequestHeaders).
+	if rt.timeout > 0 && !h.spec.suppressEnvoyHeaders {
+		r.Header["X-Envoy-Expected-Rq-Timeout-Ms"] = []string{strconv.FormatInt(rt.timeout.Milliseconds(), 10)}
+	}
+	sel.finalizeRequest(r, !h.spec.suppressEnvoyHeaders)
+
+	ctx, st := h.newStream(r.Context(), sel, start)
+	defer st.stop()
+	r = r.WithContext(context.WithValue(ctx, routedKey{}, sel))
+	if r.Body == nil || r.Body == http.NoBody {
+		st.requestComplete()
+	} else {
+		r.Body = &streamBody{ReadCloser: r.Body, s: st}
 	}
 	r.URL.Scheme, r.URL.Host = "http", host
 	pinUpstreamPath(r)
-	h.proxy.ServeHTTP(w, r)
+	h.proxy.ServeHTTP(&streamWriter{ResponseWriter: w, s: st}, r)
 }
 
 func (h *hcmRuntime) upgradeAllowed(upgrade string, rt *route) bool {

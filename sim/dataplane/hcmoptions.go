@@ -42,7 +42,6 @@ func compileRequestHandling(h *hcmv3.HttpConnectionManager, s *hcmSpec) error {
 	maps.Copy(set, map[string]bool{
 		"tracing":                                           h.GetTracing() != nil,
 		"max_request_headers_kb":                            h.GetMaxRequestHeadersKb() != nil,
-		"stream_idle_timeout":                               h.GetStreamIdleTimeout() != nil,
 		"stream_flush_timeout":                              h.GetStreamFlushTimeout() != nil,
 		"request_timeout":                                   h.GetRequestTimeout() != nil,
 		"request_headers_timeout":                           h.GetRequestHeadersTimeout() != nil,

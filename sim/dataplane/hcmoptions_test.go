@@ -102,9 +102,8 @@ func TestConnectionManagerFieldsNACKed(t *testing.T) {
 		}, "http_protocol_options.accept_http_10, http_protocol_options.default_host_for_http_10, http_protocol_options.enable_trailers, http_protocol_options.header_key_format"},
 		{"timeouts", func(h *hcmv3.HttpConnectionManager) {
 			h.RequestTimeout = durationpb.New(5e9)
-			h.StreamIdleTimeout = durationpb.New(3600e9)
 			h.RequestHeadersTimeout = durationpb.New(15e9)
-		}, "request_headers_timeout, request_timeout, stream_idle_timeout"},
+		}, "request_headers_timeout, request_timeout"},
 		{"tracing", func(h *hcmv3.HttpConnectionManager) {
 			h.Tracing = &hcmv3.HttpConnectionManager_Tracing{}
 		}, "sets tracing"},

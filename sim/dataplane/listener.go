@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"time"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
@@ -22,6 +23,11 @@ type listenerSpec struct {
 
 // hcmSpec is a compiled HttpConnectionManager with its router settings.
 type hcmSpec struct {
+	// streamIdle is stream_idle_timeout: how long a stream may see no
+	// activity (Envoy's default 5 minutes; zero disables it). A route's
+	// idle_timeout overrides it.
+	streamIdle time.Duration
+
 	statPrefix   string
 	rdsName      string      // RDS over ADS, or
 	inlineRoutes *routeTable // an inline route_config
@@ -51,6 +57,9 @@ type hcmSpec struct {
 
 func compileListener(l *listenerv3.Listener) (*listenerSpec, error) {
 	if err := l.ValidateAll(); err != nil {
+		return nil, err
+	}
+	if err := checkRules(listenerFieldRules, l, "listener", ""); err != nil {
 		return nil, err
 	}
 	sa := l.GetAddress().GetSocketAddress()
@@ -108,6 +117,7 @@ func compileHCM(h *hcmv3.HttpConnectionManager) (*hcmSpec, error) {
 		return nil, err
 	}
 	s := &hcmSpec{
+		streamIdle:                defaultStreamIdleTimeout,
 		statPrefix:                h.GetStatPrefix(),
 		useRemoteAddress:          h.GetUseRemoteAddress().GetValue(),
 		skipXFFAppend:             h.GetSkipXffAppend(),
@@ -124,6 +134,9 @@ func compileHCM(h *hcmv3.HttpConnectionManager) (*hcmSpec, error) {
 	}
 	if s.serverName == "" {
 		s.serverName = "envoy"
+	}
+	if t := h.GetStreamIdleTimeout(); t != nil {
+		s.streamIdle = t.AsDuration()
 	}
 	if err := compileRequestHandling(h, s); err != nil {
 		return nil, err

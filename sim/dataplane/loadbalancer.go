@@ -39,6 +39,7 @@ type hostStats struct {
 // lbHost is a host as a load balancer sees it.
 type lbHost struct {
 	addr     string
+	hostname string // the endpoint's, for auto_host_rewrite
 	weight   uint32
 	stats    *hostStats
 	priority int
@@ -146,7 +147,7 @@ func (lb *clusterLB) newPriority(p int, pe *priorityEndpoints, overprovisioning 
 	pl.localityHealthy = make([][]*lbHost, len(pe.localities))
 	pl.localityDegraded = make([][]*lbHost, len(pe.localities))
 	for i, e := range pe.hosts {
-		h := &lbHost{addr: e.addr, weight: e.weight, stats: lb.stats[e.addr], priority: p, index: i}
+		h := &lbHost{addr: e.addr, hostname: e.hostname, weight: e.weight, stats: lb.stats[e.addr], priority: p, index: i}
 		pl.hosts = append(pl.hosts, h)
 		switch e.health {
 		case healthy:

@@ -168,7 +168,7 @@ func headerValue(r *http.Request, name string) (string, bool) {
 	case ":path":
 		return r.RequestURI, r.RequestURI != ""
 	case ":scheme":
-		return "http", true
+		return requestScheme(r), true
 	}
 	vs := r.Header[name]
 	switch len(vs) {
@@ -180,16 +180,24 @@ func headerValue(r *http.Request, name string) (string, bool) {
 	return strings.Join(vs, ","), true
 }
 
-// queryMatch is envoy.config.route.v3.QueryParameterMatcher. Like Envoy's
-// route matching it reads the raw (not percent-decoded) query and the first
-// value of a repeated parameter.
+// queryMatch is envoy.config.route.v3.QueryParameterMatcher
+// (ConfigUtility::QueryParameterMatcher in source/common/router/
+// config_utility.cc). Like Envoy's route matching it reads the raw (not
+// percent-decoded) query and the first value of a repeated parameter.
+// present_match is its new behaviour (the runtime guard
+// enable_new_query_param_present_match_behavior, on by default since Envoy
+// 1.34): the parameter's presence must equal it.
 type queryMatch struct {
-	name string
-	str  *stringMatch // nil: present match
+	name    string
+	present *bool
+	str     *stringMatch // nil with present: a presence match
 }
 
 func compileQueryMatch(q *routev3.QueryParameterMatcher) (queryMatch, error) {
 	m := queryMatch{name: q.GetName()}
+	if p, ok := q.GetQueryParameterMatchSpecifier().(*routev3.QueryParameterMatcher_PresentMatch); ok {
+		m.present = &p.PresentMatch
+	}
 	if sm := q.GetStringMatch(); sm != nil {
 		s, err := compileStringMatch(sm)
 		if err != nil {
@@ -202,6 +210,9 @@ func compileQueryMatch(q *routev3.QueryParameterMatcher) (queryMatch, error) {
 
 func (m queryMatch) match(rawQuery string) bool {
 	v, ok := firstRawParam(rawQuery, m.name)
+	if m.present != nil {
+		return ok == *m.present
+	}
 	if !ok {
 		return false
 	}
@@ -218,4 +229,60 @@ func firstRawParam(rawQuery, name string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// cookieMatch is envoy.config.route.v3.CookieMatcher
+// (ConfigUtility::CookieMatcher::matches and matchCookies in
+// source/common/router/config_utility.cc): the named cookie's value
+// against string_match; a missing cookie does not match; invert_match
+// inverts either.
+type cookieMatch struct {
+	name   string
+	str    stringMatch
+	invert bool
+}
+
+func compileCookieMatch(c *routev3.CookieMatcher) (cookieMatch, error) {
+	s, err := compileStringMatch(c.GetStringMatch())
+	if err != nil {
+		return cookieMatch{}, fmt.Errorf("cookie matcher %q: %w", c.GetName(), err)
+	}
+	return cookieMatch{name: c.GetName(), str: s, invert: c.GetInvertMatch()}, nil
+}
+
+func (m cookieMatch) match(cookies map[string]string) bool {
+	v, ok := cookies[m.name]
+	return (ok && m.str.match(v)) != m.invert
+}
+
+// parseCookies is Http::Utility::parseCookies (source/common/http/
+// utility.cc, forEachCookie): every Cookie header in order, split on ';';
+// the name runs from the first non-space to the first '=' (a piece
+// without '=' is skipped), the value is the rest, without surrounding
+// double quotes; the first cookie of a name wins.
+func parseCookies(headers []string) map[string]string {
+	out := map[string]string{}
+	for _, h := range headers {
+		for _, s := range strings.Split(h, ";") {
+			if s == "" {
+				continue // StringUtil::splitToken drops empty pieces
+			}
+			eq := strings.IndexByte(s, '=')
+			if eq < 0 {
+				continue
+			}
+			start := len(s) - len(strings.TrimLeft(s, " "))
+			if start > eq {
+				start = eq
+			}
+			k, v := s[start:eq], s[eq+1:]
+			if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+				v = v[1 : len(v)-1]
+			}
+			if _, dup := out[k]; !dup {
+				out[k] = v
+			}
+		}
+	}
+	return out
 }

@@ -26,9 +26,13 @@ type routeTable struct {
 	suffixes, prefixes  []wildcardGroup // longest wildcard first
 	def                 *virtualHost
 	ignorePort          bool
+	ignorePathParams    bool     // ignore_path_parameters_in_path_matching
 	routes              []*route // every route; route.index is its position
 	filters             perFilter
 	internalOnlyHeaders []string
+
+	requestHeaders, responseHeaders *headerMutations
+	mostSpecificHeadersWin          bool // most_specific_header_mutations_wins
 }
 
 type wildcardGroup struct {
@@ -37,9 +41,10 @@ type wildcardGroup struct {
 }
 
 type virtualHost struct {
-	name    string
-	routes  []*route
-	filters perFilter
+	name                            string
+	routes                          []*route
+	filters                         perFilter
+	requestHeaders, responseHeaders *headerMutations
 }
 
 type route struct {
@@ -49,19 +54,34 @@ type route struct {
 	match   routeMatch
 	filters perFilter
 
-	direct         bool
-	directStatus   int
-	directBody     string
-	clusters       []weightedCluster
-	totalWeight    uint32
-	timeout        time.Duration
-	notFoundStatus int
-	upgrades       map[string]bool
+	// A direct response (direct_response, or redirect with its redirect
+	// set): a local reply with directStatus.
+	direct       bool
+	directStatus int
+	body         directBody
+	redirect     *routeRedirect
+
+	clusters        []weightedCluster
+	totalWeight     uint32
+	timeout         time.Duration
+	streamLimits    streamLimits
+	notFoundStatus  int
+	upgrades        map[string]bool
+	rewrites        routeRewrites
+	autoHostRewrite bool
+
+	// The route's, its virtual host's and its route configuration's
+	// header mutations, in the order Envoy evaluates them.
+	requestChain, responseChain []*headerMutations
 }
 
 type weightedCluster struct {
 	name   string
 	weight uint32
+	// The cluster's own request/response_headers_to_add/remove and
+	// host_rewrite_literal (weighted_clusters only).
+	requestHeaders, responseHeaders *headerMutations
+	hostLiteral                     string
 }
 
 type pathKind int
@@ -75,29 +95,30 @@ const (
 
 type routeMatch struct {
 	kind          pathKind
-	value         string
+	value         string // lower case when not case sensitive
+	raw           string // as configured
 	re            *stringMatch
 	caseSensitive bool
 	headers       []headerMatch
 	queries       []queryMatch
+	cookies       []cookieMatch
 }
 
 func compileRouteTable(rc *routev3.RouteConfiguration) (*routeTable, error) {
 	if err := rc.ValidateAll(); err != nil {
 		return nil, err
 	}
-	if err := unsupported("route configuration", map[string]bool{
-		"vhds":                       rc.GetVhds() != nil,
-		"request_headers_to_add":     len(rc.GetRequestHeadersToAdd()) > 0,
-		"request_headers_to_remove":  len(rc.GetRequestHeadersToRemove()) > 0,
-		"response_headers_to_add":    len(rc.GetResponseHeadersToAdd()) > 0,
-		"response_headers_to_remove": len(rc.GetResponseHeadersToRemove()) > 0,
-		"vhost_header":               rc.GetVhostHeader() != "",
-		"cluster_specifier_plugins":  len(rc.GetClusterSpecifierPlugins()) > 0,
-	}); err != nil {
+	if err := checkRouteFields(rc, "route configuration"); err != nil {
 		return nil, err
 	}
-	t := &routeTable{name: rc.GetName(), exact: map[string]*virtualHost{}, ignorePort: rc.GetIgnorePortInHostMatching()}
+	if rc.GetValidateClusters().GetValue() {
+		return nil, errors.New("route configuration sets validate_clusters, which the sim does not implement (it cannot tell which clusters exist when it compiles routes)")
+	}
+	t := &routeTable{
+		name: rc.GetName(), exact: map[string]*virtualHost{}, ignorePort: rc.GetIgnorePortInHostMatching(),
+		ignorePathParams:       rc.GetIgnorePathParametersInPathMatching(),
+		mostSpecificHeadersWin: rc.GetMostSpecificHeaderMutationsWins(),
+	}
 	for _, h := range rc.GetInternalOnlyHeaders() {
 		t.internalOnlyHeaders = append(t.internalOnlyHeaders, canonicalHeader(h))
 	}
@@ -106,6 +127,12 @@ func compileRouteTable(rc *routev3.RouteConfiguration) (*routeTable, error) {
 		maxBody = rc.GetMaxDirectResponseBodySizeBytes().GetValue()
 	}
 	var err error
+	if t.requestHeaders, err = compileHeaderMutations(rc.GetRequestHeadersToAdd(), rc.GetRequestHeadersToRemove()); err != nil {
+		return nil, fmt.Errorf("route configuration %q: %w", rc.GetName(), err)
+	}
+	if t.responseHeaders, err = compileHeaderMutations(rc.GetResponseHeadersToAdd(), rc.GetResponseHeadersToRemove()); err != nil {
+		return nil, fmt.Errorf("route configuration %q: %w", rc.GetName(), err)
+	}
 	if t.filters, err = compilePerFilter(rc.GetTypedPerFilterConfig()); err != nil {
 		return nil, fmt.Errorf("route configuration %q: %w", rc.GetName(), err)
 	}
@@ -140,8 +167,15 @@ func compileRouteTable(rc *routev3.RouteConfiguration) (*routeTable, error) {
 		}
 	}
 	t.suffixes, t.prefixes = sortedGroups(suffixes), sortedGroups(prefixes)
+	if routeConfigAccepted != nil {
+		routeConfigAccepted(rc)
+	}
 	return t, nil
 }
+
+// routeConfigAccepted, when set (by the package's tests), sees every route
+// configuration the sim accepts.
+var routeConfigAccepted func(*routev3.RouteConfiguration)
 
 func addWildcard(groups map[int]map[string]*virtualHost, length int, key string, vh *virtualHost) bool {
 	if groups[length] == nil {
@@ -162,23 +196,28 @@ func sortedGroups(groups map[int]map[string]*virtualHost) []wildcardGroup {
 }
 
 func (t *routeTable) compileVirtualHost(vc *routev3.VirtualHost, maxBody uint32) (*virtualHost, error) {
-	if err := unsupported("virtual host", map[string]bool{
-		"require_tls":                vc.GetRequireTls() != routev3.VirtualHost_NONE,
-		"request_headers_to_add":     len(vc.GetRequestHeadersToAdd()) > 0,
-		"request_headers_to_remove":  len(vc.GetRequestHeadersToRemove()) > 0,
-		"response_headers_to_add":    len(vc.GetResponseHeadersToAdd()) > 0,
-		"response_headers_to_remove": len(vc.GetResponseHeadersToRemove()) > 0,
-		"matcher":                    vc.GetMatcher() != nil,
-	}); err != nil {
-		return nil, err
-	}
 	vh := &virtualHost{name: vc.GetName()}
 	var err error
+	if vh.requestHeaders, err = compileHeaderMutations(vc.GetRequestHeadersToAdd(), vc.GetRequestHeadersToRemove()); err != nil {
+		return nil, err
+	}
+	if vh.responseHeaders, err = compileHeaderMutations(vc.GetResponseHeadersToAdd(), vc.GetResponseHeadersToRemove()); err != nil {
+		return nil, err
+	}
 	if vh.filters, err = compilePerFilter(vc.GetTypedPerFilterConfig()); err != nil {
 		return nil, err
 	}
+	// Virtual clusters only name stats, but CommonVirtualHostImpl builds
+	// their header matchers, so one Envoy would reject is rejected.
+	for i, c := range vc.GetVirtualClusters() {
+		for _, h := range c.GetHeaders() {
+			if _, err := compileHeaderMatch(h); err != nil {
+				return nil, fmt.Errorf("virtual_clusters[%d]: %w", i, err)
+			}
+		}
+	}
 	for i, rp := range vc.GetRoutes() {
-		r, err := compileRoute(rp, maxBody)
+		r, err := t.compileRoute(rp, vh, maxBody)
 		if err != nil {
 			return nil, fmt.Errorf("route %d (%q): %w", i, rp.GetName(), err)
 		}
@@ -189,15 +228,7 @@ func (t *routeTable) compileVirtualHost(vc *routev3.VirtualHost, maxBody uint32)
 	return vh, nil
 }
 
-func compileRoute(rp *routev3.Route, maxBody uint32) (*route, error) {
-	if err := unsupported("route", map[string]bool{
-		"request_headers_to_add":     len(rp.GetRequestHeadersToAdd()) > 0,
-		"request_headers_to_remove":  len(rp.GetRequestHeadersToRemove()) > 0,
-		"response_headers_to_add":    len(rp.GetResponseHeadersToAdd()) > 0,
-		"response_headers_to_remove": len(rp.GetResponseHeadersToRemove()) > 0,
-	}); err != nil {
-		return nil, err
-	}
+func (t *routeTable) compileRoute(rp *routev3.Route, vh *virtualHost, maxBody uint32) (*route, error) {
 	r := &route{name: rp.GetName()}
 	var err error
 	if r.match, err = compileRouteMatch(rp.GetMatch()); err != nil {
@@ -206,52 +237,90 @@ func compileRoute(rp *routev3.Route, maxBody uint32) (*route, error) {
 	if r.filters, err = compilePerFilter(rp.GetTypedPerFilterConfig()); err != nil {
 		return nil, err
 	}
+	reqHeaders, err := compileHeaderMutations(rp.GetRequestHeadersToAdd(), rp.GetRequestHeadersToRemove())
+	if err != nil {
+		return nil, err
+	}
+	respHeaders, err := compileHeaderMutations(rp.GetResponseHeadersToAdd(), rp.GetResponseHeadersToRemove())
+	if err != nil {
+		return nil, err
+	}
+	// getHeaderParsers: by default the route's mutations are evaluated
+	// first and the route configuration's last (so these win); with
+	// most_specific_header_mutations_wins the other way round.
+	r.requestChain = t.headerChain(reqHeaders, vh.requestHeaders, t.requestHeaders)
+	r.responseChain = t.headerChain(respHeaders, vh.responseHeaders, t.responseHeaders)
 	switch a := rp.GetAction().(type) {
 	case *routev3.Route_DirectResponse:
 		r.direct, r.directStatus = true, int(a.DirectResponse.GetStatus())
-		body := a.DirectResponse.GetBody()
-		if body.GetFilename() != "" || body.GetEnvironmentVariable() != "" {
-			return nil, errors.New("direct_response body from a file or environment variable is not implemented by the sim; use inline_string")
+		if r.body, err = compileDirectBody(a.DirectResponse, maxBody); err != nil {
+			return nil, err
 		}
-		r.directBody = body.GetInlineString()
-		if b := body.GetInlineBytes(); len(b) > 0 {
-			r.directBody = string(b)
+		if r.body.contentType != "" && slices.ContainsFunc(r.responseChain, setsContentType) {
+			return nil, errors.New("direct_response body_format sets a content type and the route's response headers change content-type too; in which order Envoy applies the two is not implemented by the sim")
 		}
-		if len(r.directBody) > int(maxBody) {
-			return nil, fmt.Errorf("response body size is %d bytes; maximum is %d", len(r.directBody), maxBody)
+	case *routev3.Route_Redirect:
+		r.direct = true
+		if r.redirect, err = compileRedirect(a.Redirect); err != nil {
+			return nil, err
 		}
+		r.directStatus = r.redirect.status
 	case *routev3.Route_Route:
 		if err := r.compileAction(a.Route); err != nil {
 			return nil, err
 		}
 	default:
-		return nil, fmt.Errorf("route action %T is not implemented by the sim (it implements route and direct_response)", a)
+		return nil, fmt.Errorf("route action %T is not implemented by the sim (it implements route, redirect and direct_response)", a)
 	}
 	return r, nil
 }
 
-func (r *route) compileAction(a *routev3.RouteAction) error {
-	if err := unsupported("route action", map[string]bool{
-		"prefix_rewrite":          a.GetPrefixRewrite() != "",
-		"regex_rewrite":           a.GetRegexRewrite() != nil,
-		"path_rewrite_policy":     a.GetPathRewritePolicy() != nil,
-		"host_rewrite":            a.GetHostRewriteSpecifier() != nil,
-		"request_mirror_policies": len(a.GetRequestMirrorPolicies()) > 0,
-	}); err != nil {
-		return err
+// headerChain orders one kind of mutations of a route's three levels as
+// RouteEntryImplBase::getRequestHeaderParsers/getResponseHeaderParsers do:
+// route, virtual host, route configuration; reversed with
+// most_specific_header_mutations_wins. Levels without mutations are left
+// out.
+func (t *routeTable) headerChain(routeLevel, vhostLevel, configLevel *headerMutations) []*headerMutations {
+	chain := []*headerMutations{routeLevel, vhostLevel, configLevel}
+	if t.mostSpecificHeadersWin {
+		slices.Reverse(chain)
 	}
+	return slices.DeleteFunc(chain, func(m *headerMutations) bool { return m == nil })
+}
+
+func setsContentType(m *headerMutations) bool {
+	return slices.Contains(m.remove, "Content-Type") || slices.ContainsFunc(m.add, func(a headerAdd) bool { return a.name == "Content-Type" })
+}
+
+func (r *route) compileAction(a *routev3.RouteAction) error {
 	switch c := a.GetClusterSpecifier().(type) {
 	case *routev3.RouteAction_Cluster:
 		r.clusters, r.totalWeight = []weightedCluster{{name: c.Cluster, weight: 1}}, 1
 	case *routev3.RouteAction_WeightedClusters:
-		for _, wc := range c.WeightedClusters.GetClusters() {
-			if wc.GetName() == "" {
-				return errors.New("weighted cluster without a name (cluster_header is not implemented by the sim)")
-			}
-			w := wc.GetWeight().GetValue()
-			r.clusters = append(r.clusters, weightedCluster{name: wc.GetName(), weight: w})
-			r.totalWeight += w
+		if c.WeightedClusters.GetUseHashPolicy().GetValue() {
+			return errors.New("weighted_clusters sets use_hash_policy, which the sim does not implement (picking the cluster by the route's hash policy)")
 		}
+		var total uint64
+		for i, wc := range c.WeightedClusters.GetClusters() {
+			if wc.GetName() == "" {
+				// validateWeightedClusterSpecifier.
+				return errors.New("At least one of name or cluster_header need to be specified")
+			}
+			w := weightedCluster{name: wc.GetName(), weight: wc.GetWeight().GetValue(), hostLiteral: wc.GetHostRewriteLiteral()}
+			var err error
+			if w.requestHeaders, err = compileHeaderMutations(wc.GetRequestHeadersToAdd(), wc.GetRequestHeadersToRemove()); err != nil {
+				return fmt.Errorf("weighted_clusters.clusters[%d]: %w", i, err)
+			}
+			if w.responseHeaders, err = compileHeaderMutations(wc.GetResponseHeadersToAdd(), wc.GetResponseHeadersToRemove()); err != nil {
+				return fmt.Errorf("weighted_clusters.clusters[%d]: %w", i, err)
+			}
+			r.clusters = append(r.clusters, w)
+			total += uint64(w.weight)
+			if total > 1<<32-1 {
+				return fmt.Errorf("The sum of weights of all weighted clusters of route %s exceeds %d", r.name, uint32(1<<32-1))
+			}
+		}
+		r.totalWeight = uint32(total)
 		if r.totalWeight == 0 {
 			return errors.New("Sum of weights in the weighted_cluster must be greater than 0.")
 		}
@@ -261,6 +330,14 @@ func (r *route) compileAction(a *routev3.RouteAction) error {
 	r.timeout = defaultRouteTimeout
 	if a.GetTimeout() != nil {
 		r.timeout = a.GetTimeout().AsDuration()
+	}
+	if a.GetIdleTimeout() != nil {
+		d := a.GetIdleTimeout().AsDuration()
+		r.streamLimits.idle = &d
+	}
+	if msd := a.GetMaxStreamDuration(); msd.GetMaxStreamDuration() != nil {
+		d := msd.GetMaxStreamDuration().AsDuration()
+		r.streamLimits.maxDuration = &d
 	}
 	r.notFoundStatus = http.StatusServiceUnavailable
 	switch a.GetClusterNotFoundResponseCode() {
@@ -273,23 +350,19 @@ func (r *route) compileAction(a *routev3.RouteAction) error {
 		if r.upgrades == nil {
 			r.upgrades = map[string]bool{}
 		}
-		r.upgrades[strings.ToLower(u.GetUpgradeType())] = u.GetEnabled() == nil || u.GetEnabled().GetValue()
+		t := strings.ToLower(u.GetUpgradeType())
+		if _, dup := r.upgrades[t]; dup {
+			return fmt.Errorf("Duplicate upgrade %s", u.GetUpgradeType())
+		}
+		r.upgrades[t] = u.GetEnabled() == nil || u.GetEnabled().GetValue()
 	}
-	return nil
+	var err error
+	r.rewrites, r.autoHostRewrite, err = compileRewrites(a)
+	return err
 }
 
 func compileRouteMatch(m *routev3.RouteMatch) (routeMatch, error) {
 	rm := routeMatch{caseSensitive: m.GetCaseSensitive() == nil || m.GetCaseSensitive().GetValue()}
-	if err := unsupported("route match", map[string]bool{
-		"runtime_fraction": m.GetRuntimeFraction() != nil,
-		"grpc":             m.GetGrpc() != nil,
-		"tls_context":      m.GetTlsContext() != nil,
-		"dynamic_metadata": len(m.GetDynamicMetadata()) > 0,
-		"filter_state":     len(m.GetFilterState()) > 0,
-		"cookies":          len(m.GetCookies()) > 0,
-	}); err != nil {
-		return rm, err
-	}
 	switch p := m.GetPathSpecifier().(type) {
 	case *routev3.RouteMatch_Prefix:
 		rm.kind, rm.value = pathPrefix, p.Prefix
@@ -306,6 +379,7 @@ func compileRouteMatch(m *routev3.RouteMatch) (routeMatch, error) {
 	default:
 		return rm, fmt.Errorf("path specifier %T is not implemented by the sim", p)
 	}
+	rm.raw = rm.value
 	if !rm.caseSensitive {
 		rm.value = strings.ToLower(rm.value)
 	}
@@ -322,6 +396,13 @@ func compileRouteMatch(m *routev3.RouteMatch) (routeMatch, error) {
 			return rm, err
 		}
 		rm.queries = append(rm.queries, qm)
+	}
+	for _, c := range m.GetCookies() {
+		cm, err := compileCookieMatch(c)
+		if err != nil {
+			return rm, err
+		}
+		rm.cookies = append(rm.cookies, cm)
 	}
 	return rm, nil
 }
@@ -367,6 +448,11 @@ func (t *routeTable) route(r *http.Request) *route {
 	if !ok {
 		return nil
 	}
+	if t.ignorePathParams {
+		// RouteEntryImplBase::sanitizePathBeforePathMatching: the path
+		// matchers see the path up to its first ';'.
+		path, _, _ = strings.Cut(path, ";")
+	}
 	for _, rt := range vh.routes {
 		if rt.match.matches(r, path) {
 			return rt
@@ -405,6 +491,14 @@ func (m *routeMatch) matches(r *http.Request, path string) bool {
 	for _, q := range m.queries {
 		if !q.match(r.URL.RawQuery) {
 			return false
+		}
+	}
+	if len(m.cookies) > 0 {
+		cookies := parseCookies(r.Header["Cookie"])
+		for _, c := range m.cookies {
+			if !c.match(cookies) {
+				return false
+			}
 		}
 	}
 	return true
