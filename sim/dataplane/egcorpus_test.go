@@ -24,7 +24,6 @@ import (
 	"maps"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -46,6 +45,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 	"sigs.k8s.io/yaml"
 
+	"github.com/keyconform/keyconform/internal/egmodule"
 	"github.com/keyconform/keyconform/internal/xdstest"
 	"github.com/keyconform/keyconform/sim/dataplane"
 	"github.com/keyconform/keyconform/sim/xdsclient"
@@ -143,7 +143,7 @@ const (
 	// corpusModule is the Envoy Gateway module whose translator goldens
 	// are the corpus; corpusOut and corpusIn are its outputs (the xDS
 	// served) and inputs (the IR the must-accept rule reads).
-	corpusModule = "github.com/envoyproxy/gateway@v1.9.1"
+	corpusModule = egmodule.Path + "@" + egmodule.Version
 	corpusOut    = "internal/xds/translator/testdata/out/xds-ir"
 	corpusIn     = "internal/xds/translator/testdata/in/xds-ir"
 
@@ -403,7 +403,7 @@ func (r *corpusResult) firstReason() (string, string) {
 }
 
 func TestEnvoyGatewayTranslatorCorpus(t *testing.T) {
-	mod := corpusModuleDir(t)
+	mod := egmodule.Dir(t, corpusOut)
 	outDir, inDir := filepath.Join(mod, corpusOut), filepath.Join(mod, corpusIn)
 	cases := corpusCases(t, outDir)
 	must := map[string]bool{}
@@ -473,25 +473,6 @@ func TestEnvoyGatewayTranslatorCorpus(t *testing.T) {
 	case accepted > corpusMinAccepted:
 		t.Logf("the sim accepts more cases than corpusMinAccepted = %d: raise it to %d in sim/dataplane/egcorpus_test.go, so that losing them fails", corpusMinAccepted, accepted)
 	}
-}
-
-// corpusModuleDir is Envoy Gateway's module in the module cache.
-func corpusModuleDir(t *testing.T) string {
-	t.Helper()
-	cache := os.Getenv("GOMODCACHE")
-	if cache == "" {
-		out, err := exec.CommandContext(t.Context(), "go", "env", "GOMODCACHE").Output()
-		if err != nil {
-			t.Fatalf("go env GOMODCACHE: %v", err)
-		}
-		cache = strings.TrimSpace(string(out))
-	}
-	dir := filepath.Join(cache, filepath.FromSlash(corpusModule))
-	if st, err := os.Stat(filepath.Join(dir, corpusOut)); err != nil || !st.IsDir() {
-		t.Fatalf("Envoy Gateway's translator corpus is not in the module cache (%s: %v): run make tools-envoy-gateway (it fetches %s into the module cache)",
-			filepath.Join(dir, corpusOut), err, corpusModule)
-	}
-	return dir
 }
 
 // corpusCases are the names of the cases in dir: every <case> with a

@@ -3,7 +3,6 @@ package dataplane
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -29,6 +28,8 @@ import (
 	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/retry/host/previous_hosts/v3"
 	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/retry/priority/previous_priorities/v3"
 	_ "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
+
+	"github.com/keyconform/keyconform/internal/egmodule"
 )
 
 // Every route configuration the sim accepts while the package's tests run
@@ -129,25 +130,6 @@ func unlistedRouteFields(m proto.Message) []string {
 	return out
 }
 
-// envoyGatewayGoldenDir is Envoy Gateway v1.9.1's translator goldens in the
-// module cache.
-func envoyGatewayGoldenDir(t *testing.T) string {
-	t.Helper()
-	cache := os.Getenv("GOMODCACHE")
-	if cache == "" {
-		out, err := exec.CommandContext(t.Context(), "go", "env", "GOMODCACHE").Output()
-		if err != nil {
-			t.Fatalf("go env GOMODCACHE: %v", err)
-		}
-		cache = strings.TrimSpace(string(out))
-	}
-	dir := filepath.Join(cache, "github.com", "envoyproxy", "gateway@v1.9.1", "internal", "xds", "translator", "testdata", "out", "xds-ir")
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		t.Fatalf("Envoy Gateway v1.9.1's translator goldens are not in the module cache (%s: %v): run make tools-envoy-gateway", dir, err)
-	}
-	return dir
-}
-
 // goldenRouteConfigs decodes one *.routes.yaml: a list of
 // RouteConfigurations in protojson's YAML form.
 func goldenRouteConfigs(t *testing.T, path string) []*routev3.RouteConfiguration {
@@ -201,7 +183,8 @@ var egRoutesMustAccept = []string{
 // every configuration the sim accepts sets only implemented and neutral
 // fields, and the plain HTTP routing and API key auth ones are accepted.
 func TestEnvoyGatewayRouteConfigurationFields(t *testing.T) {
-	dir := envoyGatewayGoldenDir(t)
+	const goldens = "internal/xds/translator/testdata/out/xds-ir"
+	dir := filepath.Join(egmodule.Dir(t, goldens), filepath.FromSlash(goldens))
 	files, err := filepath.Glob(filepath.Join(dir, "*.routes.yaml"))
 	if err != nil {
 		t.Fatal(err)
