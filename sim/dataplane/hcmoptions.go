@@ -13,19 +13,10 @@ import (
 )
 
 // compileRequestHandling compiles the connection manager fields that decide
-// how a request is read before it is routed: the path policy, the protocol
-// options, and the fields the sim does not implement, which it NACKs.
-//
-// Accepted on purpose although they do nothing in the sim, because they
-// cannot change what a plain-text HTTP/1.1 client or the upstream sees:
-// http2_protocol_options and http3_protocol_options (other codecs; the sim
-// serves HTTP/1.1 only and NACKs codec_type HTTP2 and HTTP3),
-// set_current_client_cert_details (mTLS only; transport_socket is NACKed),
-// add_proxy_protocol_connection_state (PROXY protocol only; listener_filters
-// are NACKed), append_local_overload (the sim is never overloaded),
-// record_route_resolution_stats (a stat), and access_log,
-// access_log_flush_interval, flush_access_log_on_new_request and
-// access_log_options (the sim keeps no access log).
+// how a request is read before it is routed: the path policy and the
+// protocol options, NACKing the options the sim does not implement.
+// hcmFieldRules (hcmfields.go) says which connection manager fields are
+// accepted without effect, and why.
 func compileRequestHandling(h *hcmv3.HttpConnectionManager, s *hcmSpec) error {
 	common := h.GetCommonHttpProtocolOptions()
 	if common.GetMaxResponseHeadersKb() != nil {
@@ -36,31 +27,10 @@ func compileRequestHandling(h *hcmv3.HttpConnectionManager, s *hcmSpec) error {
 	// codec's http_protocol_options) the sim implements
 	// headers_with_underscores_action; every other one set changes what
 	// Envoy does with a connection or a request (idle and duration limits,
-	// request and header counts, header case, HTTP/1.0, trailers, ...).
+	// request and header counts, header case, HTTP/1.0, trailers, ...). The
+	// connection manager's own fields are in hcmFieldRules.
 	set := setFields("common_http_protocol_options", common, "headers_with_underscores_action")
 	maps.Copy(set, setFields("http_protocol_options", h.GetHttpProtocolOptions()))
-	maps.Copy(set, map[string]bool{
-		"tracing":                                           h.GetTracing() != nil,
-		"max_request_headers_kb":                            h.GetMaxRequestHeadersKb() != nil,
-		"stream_flush_timeout":                              h.GetStreamFlushTimeout() != nil,
-		"request_timeout":                                   h.GetRequestTimeout() != nil,
-		"request_headers_timeout":                           h.GetRequestHeadersTimeout() != nil,
-		"drain_timeout":                                     h.GetDrainTimeout() != nil,
-		"drain_timeout_jitter":                              h.GetDrainTimeoutJitter() != nil,
-		"delayed_close_timeout":                             h.GetDelayedCloseTimeout() != nil,
-		"http1_safe_max_connection_duration":                h.GetHttp1SafeMaxConnectionDuration(),
-		"early_header_mutation_extensions":                  len(h.GetEarlyHeaderMutationExtensions()) > 0,
-		"always_set_request_id_in_response":                 h.GetAlwaysSetRequestIdInResponse(),
-		"forward_client_cert_matcher":                       h.GetForwardClientCertMatcher() != nil,
-		"proxy_100_continue":                                h.GetProxy_100Continue(),
-		"represent_ipv4_remote_address_as_ipv4_mapped_ipv6": h.GetRepresentIpv4RemoteAddressAsIpv4MappedIpv6(),
-		"stream_error_on_invalid_http_message":              h.GetStreamErrorOnInvalidHttpMessage() != nil,
-		"path_normalization_options":                        h.GetPathNormalizationOptions() != nil,
-		"proxy_status_config":                               h.GetProxyStatusConfig() != nil,
-		"typed_header_validation_config":                    h.GetTypedHeaderValidationConfig() != nil,
-		"append_x_forwarded_port":                           h.GetAppendXForwardedPort(),
-		"forward_proto_config":                              h.GetForwardProtoConfig() != nil,
-	})
 	if err := unsupported("http_connection_manager", set); err != nil {
 		return err
 	}

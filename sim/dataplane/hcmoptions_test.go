@@ -83,12 +83,16 @@ func TestConnectionManagerFieldsNACKed(t *testing.T) {
 			h.CommonHttpProtocolOptions.MaxConnectionDuration = durationpb.New(300e9)
 			h.CommonHttpProtocolOptions.MaxRequestsPerConnection = wrapperspb.UInt32(100)
 			h.CommonHttpProtocolOptions.MaxStreamDuration = durationpb.New(200e9)
+		}, "common_http_protocol_options.max_connection_duration, common_http_protocol_options.max_requests_per_connection, common_http_protocol_options.max_stream_duration"},
+		{"HTTP/1 safe connection duration", func(h *hcmv3.HttpConnectionManager) {
 			h.Http1SafeMaxConnectionDuration = true
-		}, "common_http_protocol_options.max_connection_duration, common_http_protocol_options.max_requests_per_connection, common_http_protocol_options.max_stream_duration, http1_safe_max_connection_duration"},
+		}, "http1_safe_max_connection_duration (HTTP/1 connection draining)"},
 		{"max headers", func(h *hcmv3.HttpConnectionManager) {
 			h.CommonHttpProtocolOptions.MaxHeadersCount = wrapperspb.UInt32(50)
+		}, "common_http_protocol_options.max_headers_count"},
+		{"max request headers size", func(h *hcmv3.HttpConnectionManager) {
 			h.MaxRequestHeadersKb = wrapperspb.UInt32(80)
-		}, "common_http_protocol_options.max_headers_count, max_request_headers_kb"},
+		}, "max_request_headers_kb (a request header size limit)"},
 		{"max response headers", func(h *hcmv3.HttpConnectionManager) {
 			h.CommonHttpProtocolOptions.MaxResponseHeadersKb = wrapperspb.UInt32(80)
 		}, "Error: max_response_headers_kb cannot be set on http_connection_manager."},
@@ -103,7 +107,7 @@ func TestConnectionManagerFieldsNACKed(t *testing.T) {
 		{"timeouts", func(h *hcmv3.HttpConnectionManager) {
 			h.RequestTimeout = durationpb.New(5e9)
 			h.RequestHeadersTimeout = durationpb.New(15e9)
-		}, "request_headers_timeout, request_timeout"},
+		}, "request_headers_timeout (the request headers timeout), request_timeout (the request timeout)"},
 		{"tracing", func(h *hcmv3.HttpConnectionManager) {
 			h.Tracing = &hcmv3.HttpConnectionManager_Tracing{}
 		}, "sets tracing"},

@@ -106,6 +106,9 @@ func compileListener(l *listenerv3.Listener) (*listenerSpec, error) {
 }
 
 func compileHCM(h *hcmv3.HttpConnectionManager) (*hcmSpec, error) {
+	if err := checkRules(hcmFieldRules, h, "http_connection_manager", ""); err != nil {
+		return nil, err
+	}
 	if err := unsupported("http_connection_manager", map[string]bool{
 		"codec_type (HTTP/2 or HTTP/3 only)": h.GetCodecType() == hcmv3.HttpConnectionManager_HTTP2 || h.GetCodecType() == hcmv3.HttpConnectionManager_HTTP3,
 		"add_user_agent":                     h.GetAddUserAgent().GetValue(),
