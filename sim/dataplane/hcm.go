@@ -78,7 +78,7 @@ func (h *hcmRuntime) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if hc := h.spec.healthCheck; hc != nil && hc.matches(r) {
 		// Listeners serve only once the server is live, and the sim never
 		// fails its health checks: always OK.
-		h.localReply(w, http.StatusOK, "")
+		h.localReply(w, r, http.StatusOK, "")
 		return
 	}
 	sel := h.table.selectRoute(r)
@@ -117,7 +117,7 @@ func (h *hcmRuntime) router(w http.ResponseWriter, r *http.Request, sel routed) 
 	rt := sel.rt
 	switch {
 	case rt == nil:
-		h.localReply(w, http.StatusNotFound, "") // route_not_found
+		h.localReply(w, r, http.StatusNotFound, "") // route_not_found
 		return
 	case rt.direct:
 		h.directReply(w, r, rt)
@@ -164,17 +164,8 @@ func (h *hcmRuntime) upgradeAllowed(upgrade string, rt *route) bool {
 	return h.spec.upgrades[upgrade]
 }
 
-// localReply is Envoy's sendLocalReply: the server header, and with a body
-// content-type text/plain and its length; an empty body is headers only.
-func (h *hcmRuntime) localReply(w http.ResponseWriter, status int, body string) {
-	hdr := w.Header()
-	h.setServer(hdr)
-	if body != "" {
-		hdr["Content-Type"] = []string{apikeyauth.LocalReplyContentType}
-		hdr["Content-Length"] = []string{strconv.Itoa(len(body))}
-	}
-	w.WriteHeader(status)
-	if body != "" {
-		_, _ = w.Write([]byte(body))
-	}
+// localReply is a local reply before routing (or without a route): no
+// route's header mutations apply.
+func (h *hcmRuntime) localReply(w http.ResponseWriter, r *http.Request, status int, body string) {
+	h.sendLocalReply(w, replyFor(r), status, body, nil)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/keyconform/keyconform/sim/apikeyauth"
 )
@@ -16,6 +17,17 @@ import (
 type routed struct {
 	rt *route
 	wc *weightedCluster
+	// reply is how a local reply to the request is sent.
+	reply replyForm
+}
+
+// replyForm is what a local reply depends on in the request: a gRPC
+// request gets a gRPC reply (Grpc::Common::hasGrpcContentType), a HEAD
+// request no grpc-message.
+type replyForm struct{ grpc, head bool }
+
+func replyFor(r *http.Request) replyForm {
+	return replyForm{grpc: isGRPC(r.Header), head: r.Method == http.MethodHead}
 }
 
 type routedKey struct{}
@@ -30,9 +42,9 @@ func routedOf(ctx context.Context) routed {
 func (t *routeTable) selectRoute(r *http.Request) routed {
 	rt := t.route(r)
 	if rt == nil || rt.direct {
-		return routed{rt: rt}
+		return routed{rt: rt, reply: replyFor(r)}
 	}
-	return routed{rt: rt, wc: rt.pickCluster()}
+	return routed{rt: rt, wc: rt.pickCluster(), reply: replyFor(r)}
 }
 
 // finalizeRequest is RouteEntryImplBase::finalizeRequestHeaders (for a
@@ -80,7 +92,7 @@ func (h *hcmRuntime) routeLocalReply(w http.ResponseWriter, s routed, status int
 	if s.rt != nil && !s.rt.direct {
 		modify = s.finalizeResponse
 	}
-	h.sendLocalReply(w, status, body, modify)
+	h.sendLocalReply(w, s.reply, status, body, modify)
 }
 
 // directReply is the router's reply for a direct response or redirect
@@ -89,7 +101,7 @@ func (h *hcmRuntime) routeLocalReply(w http.ResponseWriter, s routed, status int
 // redirect's, or the request's own URI), body_format's content type, then
 // the route's response header mutations.
 func (h *hcmRuntime) directReply(w http.ResponseWriter, r *http.Request, rt *route) {
-	h.sendLocalReply(w, rt.directStatus, rt.body.render(), func(hdr http.Header) {
+	h.sendLocalReply(w, replyFor(r), rt.directStatus, rt.body.render(), func(hdr http.Header) {
 		if rt.directStatus == http.StatusCreated || rt.directStatus/100 == 3 {
 			if loc := rt.location(r); loc != "" {
 				hdr["Location"] = append(hdr["Location"], loc)
@@ -106,11 +118,27 @@ func (h *hcmRuntime) directReply(w http.ResponseWriter, r *http.Request, rt *rou
 // (source/common/http/utility.cc) with the connection manager's response
 // headers: modify first, then with a body its content-length and, unless
 // set, content-type text/plain; without one neither header. The server
-// header last (ActiveStream::encodeHeaders).
-func (h *hcmRuntime) sendLocalReply(w http.ResponseWriter, status int, body string, modify func(http.Header)) {
+// header last (ActiveStream::encodeHeaders). To a gRPC request the reply is
+// gRPC's trailers-only form: 200, content-type application/grpc,
+// grpc-status from the HTTP status (unless modify set one), grpc-message
+// the body percent-encoded (not for HEAD), and no body.
+func (h *hcmRuntime) sendLocalReply(w http.ResponseWriter, form replyForm, status int, body string, modify func(http.Header)) {
 	hdr := w.Header()
 	if modify != nil {
 		modify(hdr)
+	}
+	if form.grpc {
+		hdr["Content-Type"] = []string{"application/grpc"}
+		if len(hdr["Grpc-Status"]) == 0 {
+			hdr["Grpc-Status"] = []string{strconv.Itoa(httpToGRPCStatus(status))}
+		}
+		if body != "" && !form.head {
+			hdr["Grpc-Message"] = []string{percentEncode(body)}
+		}
+		delete(hdr, "Content-Length")
+		h.setServer(hdr)
+		w.WriteHeader(http.StatusOK)
+		return
 	}
 	if body != "" {
 		hdr["Content-Length"] = []string{strconv.Itoa(len(body))}
@@ -126,4 +154,40 @@ func (h *hcmRuntime) sendLocalReply(w http.ResponseWriter, status int, body stri
 	if body != "" {
 		_, _ = w.Write([]byte(body))
 	}
+}
+
+// httpToGRPCStatus is Grpc::Utility::httpToGrpcStatus
+// (source/common/grpc/status.cc), gRPC's mapping for intermediaries.
+func httpToGRPCStatus(status int) int {
+	switch status {
+	case http.StatusBadRequest:
+		return 13 // INTERNAL
+	case http.StatusUnauthorized:
+		return 16 // UNAUTHENTICATED
+	case http.StatusForbidden:
+		return 7 // PERMISSION_DENIED
+	case http.StatusNotFound:
+		return 12 // UNIMPLEMENTED
+	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return 14 // UNAVAILABLE
+	}
+	return 2 // UNKNOWN
+}
+
+// percentEncode is Envoy's PercentEncoding::encode with its default
+// reserved set: bytes outside ' '..'~', and '%', as %XX in upper case.
+func percentEncode(s string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < ' ' || c > '~' || c == '%' {
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
 }

@@ -508,12 +508,12 @@ func (h *hcmRuntime) normalizePath(w http.ResponseWriter, r *http.Request) bool 
 	switch verdict {
 	case pathReject:
 		h.pathStats.failed.Add(1)
-		h.badRequest(w, "")
+		h.badRequest(w, replyFor(r), "")
 		return false
 	case pathRedirect:
 		h.pathStats.redirected.Add(1)
 		w.Header()["Location"] = []string{normalized}
-		h.localReply(w, http.StatusTemporaryRedirect, "")
+		h.localReply(w, r, http.StatusTemporaryRedirect, "")
 		return false
 	}
 	if normalized != path {
@@ -526,7 +526,7 @@ func (h *hcmRuntime) normalizePath(w http.ResponseWriter, r *http.Request) bool 
 // marks the connection for closing on any 400 (unless
 // stream_error_on_invalid_http_message, which the sim NACKs), so the reply
 // carries "connection: close" and the connection ends after it.
-func (h *hcmRuntime) badRequest(w http.ResponseWriter, body string) {
+func (h *hcmRuntime) badRequest(w http.ResponseWriter, form replyForm, body string) {
 	w.Header()["Connection"] = []string{"close"}
-	h.localReply(w, http.StatusBadRequest, body)
+	h.sendLocalReply(w, form, http.StatusBadRequest, body, nil)
 }

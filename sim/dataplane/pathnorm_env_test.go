@@ -128,9 +128,11 @@ func TestPathNormalizationEnvoyGatewaySettings(t *testing.T) {
 	if got.header.Get("Server") != "envoy" || got.header.Get("Content-Length") != "0" {
 		t.Errorf("redirect headers %v", got.header)
 	}
-	// gRPC clients cannot follow a redirect: 400.
-	if got := e.raw(t, "/anything/a%2fb", "Content-Type: application/grpc"); got.status != 400 || !got.closed {
-		t.Errorf("gRPC escaped slash -> %d closed %v, want 400 and the connection closed", got.status, got.closed)
+	// gRPC clients cannot follow a redirect: 400, sent as gRPC's local
+	// reply (200, grpc-status 13 INTERNAL), and the connection closed as
+	// for any 400 (ActiveStream::onLocalReply sees the HTTP code).
+	if got := e.raw(t, "/anything/a%2fb", "Content-Type: application/grpc"); got.status != 200 || got.header.Get("Grpc-Status") != "13" || !got.closed {
+		t.Errorf("gRPC escaped slash -> %d grpc-status %q closed %v, want 200, grpc-status 13 and the connection closed", got.status, got.header.Get("Grpc-Status"), got.closed)
 	}
 
 	// Rejections: 400, connection: close, the connection closed.

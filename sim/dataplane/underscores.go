@@ -31,7 +31,10 @@ func (h *hcmRuntime) checkHeaderNames(w http.ResponseWriter, r *http.Request) bo
 		}
 		if action == corev3.HttpProtocolOptions_REJECT_REQUEST {
 			stats.rejected.Add(1)
-			h.badRequest(w, http.StatusText(http.StatusBadRequest))
+			// The HTTP/1 codec's error, while the headers are parsed: no
+			// request headers yet, so never a gRPC reply
+			// (ConnectionImpl::sendProtocolError).
+			h.badRequest(w, replyForm{}, http.StatusText(http.StatusBadRequest))
 			return false
 		}
 		stats.dropped.Add(uint64(len(r.Header[name])))
