@@ -92,15 +92,13 @@ func compile(creds []*apikeyv3.Credential, srcs []*apikeyv3.KeySource, fwd *apik
 	return c, nil
 }
 
-// duplicateKeyError names the two entries and their clients but, unlike
-// Envoy's "Duplicated credential key: '<key>'", never the key itself.
+// duplicateKeyError is Envoy's error for a key given twice
+// (ApiKeyAuthConfig's constructor, source/extensions/filters/http/
+// api_key_auth/api_key_auth.cc: "Duplicated credential key: '<key>'"): it
+// echoes the key, so whatever reports it scrubs key values first (the
+// xDS client's NACK detail and log, the data plane's start-up errors).
 func duplicateKeyError(creds []*apikeyv3.Credential, dup int) error {
-	first := 0
-	for creds[first].GetKey() != creds[dup].GetKey() {
-		first++
-	}
-	return fmt.Errorf("api_key_auth: credentials[%d] (client %q) has the same key as credentials[%d] (client %q): "+
-		"every API key must be unique, give each client its own key", dup, creds[dup].GetClient(), first, creds[first].GetClient())
+	return fmt.Errorf("Duplicated credential key: '%s'", creds[dup].GetKey())
 }
 
 // Effective merges the most specific per-route config (nil if none) over the

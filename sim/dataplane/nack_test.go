@@ -57,8 +57,9 @@ func TestNACKKeepsServingThePreviousConfig(t *testing.T) {
 		resources []types.Resource
 		wantInErr string
 	}{
+		// Envoy's text, which echoes the key: the NACK carries it redacted.
 		{"duplicated credential key", resource.RouteType,
-			keyed(t, apiKeys(map[string]string{"client1": "k-123", "client2": "k-123"})), "same key"},
+			keyed(t, apiKeys(map[string]string{"client1": "k-999", "client2": "k-999"})), "Duplicated credential key: '[redacted]'"},
 		{"key source with no field", resource.RouteType,
 			keyed(t, &apikeyv3.ApiKeyAuthPerRoute{
 				Credentials: []*apikeyv3.Credential{{Client: "client1", Key: "k-999"}},

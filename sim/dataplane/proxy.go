@@ -28,6 +28,7 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/keyconform/keyconform/sim/podnet"
+	"github.com/keyconform/keyconform/sim/sensitive"
 	"github.com/keyconform/keyconform/sim/xdsclient"
 )
 
@@ -172,7 +173,8 @@ func (p *Proxy) compileStatic(listeners []*listenerv3.Listener, clusters []*clus
 	for i, l := range listeners {
 		s, err := compileListener(l)
 		if err != nil {
-			return fmt.Errorf("static_resources.listeners[%d] %q: %w", i, l.GetName(), err)
+			// A start-up error is logged and shown on the pod: never a key.
+			return fmt.Errorf("static_resources.listeners[%d] %q: %s", i, l.GetName(), sensitive.ScrubError(err, l))
 		}
 		if _, dup := p.staticListeners[l.GetName()]; dup {
 			return fmt.Errorf("static_resources.listeners[%d]: duplicate listener name %q", i, l.GetName())

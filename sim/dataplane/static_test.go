@@ -18,10 +18,12 @@ import (
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/keyconform/keyconform/internal/xdstest"
+	"github.com/keyconform/keyconform/sim/apikeyauth"
 	"github.com/keyconform/keyconform/sim/dataplane"
 	"github.com/keyconform/keyconform/sim/httpbin"
 	"github.com/keyconform/keyconform/sim/podnet"
@@ -151,6 +153,22 @@ func TestStaticResourceErrors(t *testing.T) {
 			c.ClusterDiscoveryType = &clusterv3.Cluster_Type{Type: clusterv3.Cluster_ORIGINAL_DST}
 			return c
 		}()}}, `static_resources.clusters[0] "dns"`},
+		// Envoy's duplicate-key error echoes the key; a start-up error is
+		// logged and shown on the pod, so it carries the key redacted.
+		{"duplicated credential key", dataplane.Options{StaticListeners: []*listenerv3.Listener{func() *listenerv3.Listener {
+			l := readyListener(t, 8082, "local")
+			rc := xdstest.RouteConfig(8082, xdstest.VirtualHost(8082, "*", xdstest.PrefixRoute("all", "/", "local")))
+			rc.VirtualHosts[0].TypedPerFilterConfig = map[string]*anypb.Any{
+				apikeyauth.FilterName: xdstest.APIKeyAuth(t, map[string]string{"client-a": "k-static-secret", "client-b": "k-static-secret"}, false, "", "header:api-key"),
+			}
+			hcm := &hcmv3.HttpConnectionManager{
+				StatPrefix:     "ready",
+				RouteSpecifier: &hcmv3.HttpConnectionManager_RouteConfig{RouteConfig: rc},
+				HttpFilters:    []*hcmv3.HttpFilter{routerFilter(t)},
+			}
+			l.FilterChains[0].Filters[0].ConfigType = &listenerv3.Filter_TypedConfig{TypedConfig: xdstest.Any(t, hcm)}
+			return l
+		}()}}, "Duplicated credential key: '[redacted]'"},
 		{"duplicate cluster", dataplane.Options{StaticClusters: []*clusterv3.Cluster{
 			staticCluster(t, "local", "127.0.0.1:9000"), staticCluster(t, "local", "127.0.0.1:9001"),
 		}}, `duplicate cluster name "local"`},
@@ -159,6 +177,9 @@ func TestStaticResourceErrors(t *testing.T) {
 			_, err := dataplane.New(tc.opts)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("New: %v, want an error containing %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "k-static-secret") {
+				t.Fatal("the start-up error holds an API key")
 			}
 		})
 	}

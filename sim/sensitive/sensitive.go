@@ -27,16 +27,26 @@ func Redact(m proto.Message) {
 }
 
 // Values returns the distinct non-empty values of the sensitive string and
-// bytes fields of m, longest first, so that Scrub can remove them from text.
-func Values(m proto.Message) []string {
+// bytes fields of ms, longest first, so that Scrub can remove them from
+// text.
+func Values(ms ...proto.Message) []string {
 	seen := map[string]bool{}
-	collect(m.ProtoReflect(), false, seen)
+	for _, m := range ms {
+		collect(m.ProtoReflect(), false, seen)
+	}
 	out := make([]string, 0, len(seen))
 	for v := range seen {
 		out = append(out, v)
 	}
 	slices.SortFunc(out, func(a, b string) int { return cmp.Or(cmp.Compare(len(b), len(a)), cmp.Compare(a, b)) })
 	return out
+}
+
+// ScrubError is err's text with the sensitive values of ms redacted: how an
+// error about those messages (Envoy's duplicate-key error echoes the key)
+// may be reported.
+func ScrubError(err error, ms ...proto.Message) string {
+	return Scrub(err.Error(), Values(ms...))
 }
 
 // Scrub replaces every occurrence of each value in s with "[redacted]".

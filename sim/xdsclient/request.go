@@ -1,9 +1,6 @@
 package xdsclient
 
 import (
-	"cmp"
-	"slices"
-
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	"google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc/codes"
@@ -66,17 +63,11 @@ func (c *Client) nextRequest(typeURL string, first bool) proto.Message {
 // rejected resources is removed from the text first, so a key never reaches
 // the control plane's logs.
 func scrubbedDetail(err error, resources []*anypb.Any) *status.Status {
-	var values []string
+	var msgs []proto.Message
 	for _, r := range resources {
 		if m, uerr := r.UnmarshalNew(); uerr == nil {
-			values = append(values, sensitive.Values(m)...)
+			msgs = append(msgs, m)
 		}
 	}
-	msg := sensitive.Scrub(err.Error(), sortedLongestFirst(values))
-	return &status.Status{Code: int32(codes.Internal), Message: msg}
-}
-
-func sortedLongestFirst(vs []string) []string {
-	slices.SortFunc(vs, func(a, b string) int { return cmp.Compare(len(b), len(a)) })
-	return vs
+	return &status.Status{Code: int32(codes.Internal), Message: sensitive.ScrubError(err, msgs...)}
 }
