@@ -235,3 +235,34 @@ func DisabledFilter(t testing.TB) *anypb.Any {
 	t.Helper()
 	return Any(t, &routev3.FilterConfig{Disabled: true})
 }
+
+// EGCluster is a cluster as Envoy Gateway v1.9 emits it for a route rule
+// (its translator's golden http-route.clusters.yaml): EDS over ADS, its
+// connect timeout (10s), buffer limit, retry circuit breaker, DNS family
+// and health settings, and policyName with policy as its
+// load_balancing_policy.
+func EGCluster(t testing.TB, name, policyName string, policy proto.Message) *clusterv3.Cluster {
+	t.Helper()
+	return &clusterv3.Cluster{
+		Name:                 name,
+		ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: clusterv3.Cluster_EDS},
+		EdsClusterConfig: &clusterv3.Cluster_EdsClusterConfig{
+			EdsConfig: &corev3.ConfigSource{
+				ResourceApiVersion:    corev3.ApiVersion_V3,
+				ConfigSourceSpecifier: &corev3.ConfigSource_Ads{Ads: &corev3.AggregatedConfigSource{}},
+			},
+			ServiceName: name,
+		},
+		ConnectTimeout:                durationpb.New(10 * time.Second),
+		PerConnectionBufferLimitBytes: wrapperspb.UInt32(32768),
+		CircuitBreakers: &clusterv3.CircuitBreakers{Thresholds: []*clusterv3.CircuitBreakers_Thresholds{
+			{MaxRetries: wrapperspb.UInt32(1024)},
+		}},
+		CommonLbConfig:            &clusterv3.Cluster_CommonLbConfig{},
+		DnsLookupFamily:           clusterv3.Cluster_V4_PREFERRED,
+		IgnoreHealthOnHostRemoval: true,
+		LoadBalancingPolicy: &clusterv3.LoadBalancingPolicy{Policies: []*clusterv3.LoadBalancingPolicy_Policy{{
+			TypedExtensionConfig: &corev3.TypedExtensionConfig{Name: policyName, TypedConfig: Any(t, policy)},
+		}}},
+	}
+}

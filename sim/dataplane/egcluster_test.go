@@ -38,31 +38,9 @@ func egCluster(t *testing.T, name string, connectTimeout time.Duration, lr *leas
 	lr.LocalityLbConfig = &commonlbv3.LocalityLbConfig{LocalityConfigSpecifier: &commonlbv3.LocalityLbConfig_LocalityWeightedLbConfig_{
 		LocalityWeightedLbConfig: &commonlbv3.LocalityLbConfig_LocalityWeightedLbConfig{},
 	}}
-	return &clusterv3.Cluster{
-		Name:                 name,
-		ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: clusterv3.Cluster_EDS},
-		EdsClusterConfig: &clusterv3.Cluster_EdsClusterConfig{
-			EdsConfig: &corev3.ConfigSource{
-				ResourceApiVersion:    corev3.ApiVersion_V3,
-				ConfigSourceSpecifier: &corev3.ConfigSource_Ads{Ads: &corev3.AggregatedConfigSource{}},
-			},
-			ServiceName: name,
-		},
-		ConnectTimeout:                durationpb.New(connectTimeout),
-		PerConnectionBufferLimitBytes: wrapperspb.UInt32(32768),
-		CircuitBreakers: &clusterv3.CircuitBreakers{Thresholds: []*clusterv3.CircuitBreakers_Thresholds{
-			{MaxRetries: wrapperspb.UInt32(1024)},
-		}},
-		CommonLbConfig:            &clusterv3.Cluster_CommonLbConfig{},
-		DnsLookupFamily:           clusterv3.Cluster_V4_PREFERRED,
-		IgnoreHealthOnHostRemoval: true,
-		LoadBalancingPolicy: &clusterv3.LoadBalancingPolicy{Policies: []*clusterv3.LoadBalancingPolicy_Policy{{
-			TypedExtensionConfig: &corev3.TypedExtensionConfig{
-				Name:        "envoy.load_balancing_policies.least_request",
-				TypedConfig: xdstest.Any(t, lr),
-			},
-		}}},
-	}
+	c := xdstest.EGCluster(t, name, "envoy.load_balancing_policies.least_request", lr)
+	c.ConnectTimeout = durationpb.New(connectTimeout)
+	return c
 }
 
 // egBackend is one backendRef of a route rule as Envoy Gateway puts it in

@@ -19,6 +19,8 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/keyconform/keyconform/internal/xdstest"
 )
 
 // egPolicy is Envoy Gateway's default policy: least request with locality
@@ -36,38 +38,13 @@ func egPolicy() *leastrequestv3.LeastRequest {
 // with policy as its load_balancing_policy.
 func egCluster(t *testing.T, name string, policy proto.Message) *clusterv3.Cluster {
 	t.Helper()
-	a, err := anypb.New(policy)
-	if err != nil {
-		t.Fatal(err)
-	}
 	names := map[string]string{
 		typeURL(&leastrequestv3.LeastRequest{}): policyLeastRequest,
 		typeURL(&roundrobinv3.RoundRobin{}):     policyRoundRobin,
 		typeURL(&randomv3.Random{}):             policyRandom,
 		typeURL(&maglevv3.Maglev{}):             "envoy.load_balancing_policies.maglev",
 	}
-	return &clusterv3.Cluster{
-		Name:                 name,
-		ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: clusterv3.Cluster_EDS},
-		EdsClusterConfig: &clusterv3.Cluster_EdsClusterConfig{
-			EdsConfig: &corev3.ConfigSource{
-				ResourceApiVersion:    corev3.ApiVersion_V3,
-				ConfigSourceSpecifier: &corev3.ConfigSource_Ads{Ads: &corev3.AggregatedConfigSource{}},
-			},
-			ServiceName: name,
-		},
-		ConnectTimeout:                durationpb.New(10 * time.Second),
-		PerConnectionBufferLimitBytes: wrapperspb.UInt32(32768),
-		CircuitBreakers: &clusterv3.CircuitBreakers{Thresholds: []*clusterv3.CircuitBreakers_Thresholds{
-			{MaxRetries: wrapperspb.UInt32(1024)},
-		}},
-		CommonLbConfig:            &clusterv3.Cluster_CommonLbConfig{},
-		DnsLookupFamily:           clusterv3.Cluster_V4_PREFERRED,
-		IgnoreHealthOnHostRemoval: true,
-		LoadBalancingPolicy: &clusterv3.LoadBalancingPolicy{Policies: []*clusterv3.LoadBalancingPolicy_Policy{{
-			TypedExtensionConfig: &corev3.TypedExtensionConfig{Name: names[a.GetTypeUrl()], TypedConfig: a},
-		}}},
-	}
+	return xdstest.EGCluster(t, name, names[typeURL(policy)], policy)
 }
 
 func anyOf(t *testing.T, m proto.Message) *anypb.Any {
