@@ -14,7 +14,7 @@ import (
 
 const (
 	// DefaultEnvoyImage is the Envoy the data planes run: the release whose
-	// API go-control-plane's envoy module v1.40.0 (DESIGN.md) is generated
+	// API go-control-plane's envoy module v1.40.0 (go.mod) is generated
 	// from. api_key_auth needs 1.33 and its `forwarding` 1.35.
 	DefaultEnvoyImage = "docker.io/envoyproxy/envoy:v1.40.0"
 	// DefaultXDSAddress is the controller's xDS Service as fixtures/deploy

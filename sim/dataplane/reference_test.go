@@ -22,7 +22,7 @@ var (
 	cookieSrc = &apikeyv3.KeySource{Cookie: "api_key"}
 )
 
-// refCase is one of Envoy's api_key_auth tests (SEMANTICS.md section 6),
+// refCase is one of Envoy's api_key_auth tests (its api_key_auth_test.cc),
 // replayed through real HTTP: a virtual host of its own carries the
 // per-route config, and httpbin's /anything echoes what it received.
 type refCase struct {

@@ -8,7 +8,8 @@ import (
 	"strings"
 )
 
-// The local replies SEMANTICS.md fixes, byte for byte.
+// The local replies of Envoy's api_key_auth filter and of kgateway's
+// replaced routes, byte for byte.
 const (
 	UnauthorizedBody = "Client authentication failed."
 	InvalidRouteBody = "invalid route configuration detected and replaced with a direct response."

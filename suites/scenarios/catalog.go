@@ -56,7 +56,8 @@ func allowed(req harness.Request, b harness.Backend) harness.Step {
 // received starts a backend expectation.
 func received() harness.Backend { return harness.Backend{} }
 
-// The conditions fail-closed scenarios expect (SEMANTICS.md §4).
+// The conditions fail-closed scenarios expect (kgateway's policy and route
+// statuses).
 var (
 	policyAccepted = harness.Condition{Type: "Accepted", Status: "True"}
 	policyInvalid  = harness.Condition{Type: "Accepted", Status: "False", Reason: "Invalid"}

@@ -22,7 +22,7 @@ import (
 )
 
 // kindVersion is the kind release the target installs when no kind binary
-// is on PATH (DESIGN.md pins it).
+// is on PATH (the Makefile's KIND_VERSION too).
 const kindVersion = "v0.33.0"
 
 // KindConfig configures the kind target.

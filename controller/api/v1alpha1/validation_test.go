@@ -14,7 +14,8 @@ import (
 
 // TestCRDValidation applies TrafficPolicies to a real kube-apiserver with
 // the generated CRD installed: the schema and CEL rules must reject what
-// SEMANTICS.md says is invalid, with a message a user can act on, and accept
+// kgateway's API rejects (exactly one of secretRef, secretSelector and
+// disable; bounded key sources), with a message a user can act on, and accept
 // every shape the seed document uses.
 func TestCRDValidation(t *testing.T) {
 	c := apiServer(t)
