@@ -103,6 +103,9 @@ func TestAdminEndpoint(t *testing.T) {
 		"http.http.api_key_auth.unauthorized: 1\n",
 		"http.http.api_key_auth.forbidden: 0\n",
 		"listener_manager.lds.update_success: 1\n",
+		// Envoy creates a subscription's counters together
+		// (envoy/config/subscription.h): zero, not absent.
+		"listener_manager.lds.update_rejected: 0\n",
 		"control_plane.connected_state: 1\n",
 	} {
 		if !strings.Contains(stats, want) {

@@ -368,22 +368,28 @@ func (p *Proxy) apply(typeURL, version string, res []*anypb.Any) error {
 	return err
 }
 
+// countUpdate counts an update in every subscription scope it touched.
+// Envoy creates a subscription's counters together (SubscriptionStats in
+// envoy/config/subscription.h), so update_rejected reads 0 before any
+// rejection rather than being absent.
 func (p *Proxy) countUpdate(typeURL string, names []string, err error) {
-	outcome := "update_success"
-	if err != nil {
-		outcome = "update_rejected"
+	scopes := []string{updateStatPrefix[typeURL]}
+	if scopes[0] == "" {
+		// RDS stats live under each connection manager that uses the route
+		// configuration (http.<stat_prefix>.rds.<name>.*); EDS under the
+		// cluster.
+		scopes = nil
+		for _, n := range names {
+			scopes = append(scopes, p.statScopes(typeURL, n)...)
+		}
 	}
-	if prefix, ok := updateStatPrefix[typeURL]; ok {
-		p.stats.inc(prefix + "update_attempt")
-		p.stats.inc(prefix + outcome)
-		return
-	}
-	// RDS stats live under each connection manager that uses the route
-	// configuration (http.<stat_prefix>.rds.<name>.*); EDS under the cluster.
-	for _, n := range names {
-		for _, scope := range p.statScopes(typeURL, n) {
-			p.stats.inc(scope + "update_attempt")
-			p.stats.inc(scope + outcome)
+	for _, scope := range scopes {
+		success, rejected := p.stats.counter(scope+"update_success"), p.stats.counter(scope+"update_rejected")
+		p.stats.inc(scope + "update_attempt")
+		if err != nil {
+			rejected.Add(1)
+		} else {
+			success.Add(1)
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -121,7 +122,7 @@ func waitPolicyAccepted(ctx context.Context, t testing.TB, env *Env, key types.N
 	for {
 		var p v1alpha1.TrafficPolicy
 		err := env.Client().Get(ctx, key, &p)
-		if err == nil && acceptedStatus(p.Status) == want {
+		if err == nil && accepted(p.Status).Status == metav1.ConditionStatus(want) {
 			return
 		}
 		if time.Now().After(deadline) {
@@ -131,15 +132,16 @@ func waitPolicyAccepted(ctx context.Context, t testing.TB, env *Env, key types.N
 	}
 }
 
-func acceptedStatus(s gwv1.PolicyStatus) string {
+// accepted is the first ancestor's Accepted condition, or a zero one.
+func accepted(s gwv1.PolicyStatus) metav1.Condition {
 	for _, a := range s.Ancestors {
 		for _, c := range a.Conditions {
 			if c.Type == string(gwv1.PolicyConditionAccepted) {
-				return string(c.Status)
+				return c
 			}
 		}
 	}
-	return ""
+	return metav1.Condition{}
 }
 
 type request struct {
@@ -240,5 +242,7 @@ func (g *gatewayClient) check(req request, want expect) string {
 	return ""
 }
 
-// redactKey keeps the seed's key out of failure messages.
-func redactKey(s string) string { return strings.ReplaceAll(s, seedKey, "<redacted>") }
+// redactKey keeps the tests' keys out of failure messages.
+func redactKey(s string) string {
+	return strings.NewReplacer(seedKey, "<redacted>", secondKey, "<redacted>").Replace(s)
+}

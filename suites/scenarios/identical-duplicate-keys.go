@@ -9,14 +9,18 @@ func init() {
 	Catalog.Register(harness.Scenario{
 		ShortName: "IdenticalDuplicateKeys",
 		Description: "The same client and key in two selected Secrets is one credential, dropped quietly: the key works " +
-			"and the policy stays Accepted.",
+			"and the policy stays Accepted. A client added while the duplicate exists takes effect, which a data plane " +
+			"frozen on stale configuration by a rejected update would not show.",
 		Features:  []features.Name{features.LabelSelector, features.ClientIDHeader},
-		Keys:      []string{"client1"},
+		Keys:      []string{"client1", "client2"},
 		Manifests: withBase("secrets.yaml", "policy.yaml"),
 		Steps: []harness.Step{
 			allowed(anything.WithHeader("api-key", key("client1")), received().Header("x-client-id", "client1")),
 			harness.ExpectPolicy("apikey-auth", policyAccepted),
 			harness.ExpectRoute("httpbin", routeAccepted),
+			harness.Apply("secret-new-client.yaml"),
+			allowed(anything.WithHeader("api-key", key("client2")), received().Header("x-client-id", "client2")),
+			allowed(anything.WithHeader("api-key", key("client1")), received().Header("x-client-id", "client1")),
 		},
 	})
 }
