@@ -172,17 +172,22 @@ func compileHTTPFilters(filters []*hcmv3.HttpFilter) (*httpChain, error) {
 	return chain, nil
 }
 
-// stageConfig decides, for one stage and the matched route (nil when none),
-// the effective config, or nil when the filter does not run. The disabled
-// decision comes from the most specific level that names the filter (route,
-// then virtual host, then route configuration, as RouteEntryImplBase::
-// filterDisabled), else HttpFilter.disabled; the config is the most specific
-// per-route config merged over the filter's.
-func stageConfig(s authStage, t *routeTable, r *route) *apikeyauth.Config {
+// stageConfig decides, for one stage, the matched route (nil when none)
+// and the weighted cluster picked on it (nil for a direct response), the
+// effective config, or nil when the filter does not run. The disabled
+// decision comes from the most specific level that names the filter
+// (weighted cluster, route, virtual host, route configuration, as
+// WeightedClusterEntry and RouteEntryImplBase::filterDisabled), else
+// HttpFilter.disabled; the config is the most specific per-route config
+// merged over the filter's.
+func stageConfig(s authStage, t *routeTable, r *route, wc *weightedCluster) *apikeyauth.Config {
 	disabled := s.disabled
 	var perRoute *apikeyauth.Config
 	if r != nil {
 		levels := []perFilter{r.filters, r.vhost.filters, t.filters}
+		if wc != nil {
+			levels = append([]perFilter{wc.filters}, levels...)
+		}
 		for _, l := range levels {
 			if e, ok := l[s.name]; ok {
 				disabled = e.disabled

@@ -20,9 +20,10 @@ type hcmRuntime struct {
 	table        *routeTable
 	clusters     map[string]*upstream
 
-	// Per matched route (by route.index), and for no route: the effective
-	// api_key_auth config of each stage, nil where the filter does not run.
-	routeAuth   [][]*apikeyauth.Config
+	// Per matched route (by route.index) and cluster picked on it (by
+	// weightedCluster.index; 0 for a direct response), and for no route:
+	// the api_key_auth configs of the stages that run.
+	routeAuth   [][][]*apikeyauth.Config
 	noRouteAuth []*apikeyauth.Config
 
 	authCounters *apikeyauth.Counters
@@ -47,19 +48,25 @@ func newHCMRuntime(p *Proxy, l *listenerSpec, table *routeTable, clusters map[st
 	h.pathStats.failed = p.stats.counter("http." + l.hcm.statPrefix + ".downstream_rq_failed_path_normalization")
 	h.pathStats.redirected = p.stats.counter("http." + l.hcm.statPrefix + ".downstream_rq_redirected_with_normalized_path")
 	h.http1Stats = &http1CodecStats{stats: p.stats}
-	stages := func(r *route) []*apikeyauth.Config {
+	stages := func(r *route, wc *weightedCluster) []*apikeyauth.Config {
 		var out []*apikeyauth.Config
 		for _, s := range l.hcm.stages {
-			if c := stageConfig(s, table, r); c != nil {
+			if c := stageConfig(s, table, r, wc); c != nil {
 				out = append(out, c)
 			}
 		}
 		return out
 	}
-	h.noRouteAuth = stages(nil)
-	h.routeAuth = make([][]*apikeyauth.Config, len(table.routes))
+	h.noRouteAuth = stages(nil, nil)
+	h.routeAuth = make([][][]*apikeyauth.Config, len(table.routes))
 	for _, r := range table.routes {
-		h.routeAuth[r.index] = stages(r)
+		if len(r.clusters) == 0 {
+			h.routeAuth[r.index] = [][]*apikeyauth.Config{stages(r, nil)}
+			continue
+		}
+		for i := range r.clusters {
+			h.routeAuth[r.index] = append(h.routeAuth[r.index], stages(r, &r.clusters[i]))
+		}
 	}
 	h.proxy = newReverseProxy(p.transport, h)
 	return h
@@ -94,8 +101,11 @@ func (h *hcmRuntime) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	auth := h.noRouteAuth
-	if rt != nil {
-		auth = h.routeAuth[rt.index]
+	switch {
+	case sel.wc != nil:
+		auth = h.routeAuth[rt.index][sel.wc.index]
+	case rt != nil:
+		auth = h.routeAuth[rt.index][0]
 	}
 	for _, cfg := range auth {
 		d := apikeyauth.Check(cfg, r)

@@ -59,9 +59,9 @@ func TestRouteFieldRejections(t *testing.T) {
 		{"weighted cluster per-filter config", func(_ *routev3.RouteConfiguration, r *routev3.Route) {
 			action(r).ClusterSpecifier = &routev3.RouteAction_WeightedClusters{WeightedClusters: &routev3.WeightedCluster{
 				Clusters: []*routev3.WeightedCluster_ClusterWeight{{Name: "c", Weight: wrapperspb.UInt32(1),
-					TypedPerFilterConfig: map[string]*anypb.Any{"f": mustAny(t, &routev3.FilterConfig{Disabled: true})}}},
+					TypedPerFilterConfig: map[string]*anypb.Any{"f": mustAny(t, &routev3.FilterConfig{})}}},
 			}}
-		}, "clusters[0].typed_per_filter_config (per-filter configs of a weighted cluster)"},
+		}, "weighted_clusters.clusters[0]: Empty route/virtual host per filter configuration for f filter"},
 		{"grpc timeout", func(_ *routev3.RouteConfiguration, r *routev3.Route) {
 			action(r).MaxStreamDuration = &routev3.RouteAction_MaxStreamDuration{GrpcTimeoutHeaderMax: durationpb.New(1e9)}
 		}, "route.max_stream_duration.grpc_timeout_header_max (gRPC timeouts)"},

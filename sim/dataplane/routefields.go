@@ -252,7 +252,7 @@ var routeFieldRules = map[protoreflect.FullName]map[protoreflect.Name]fieldRule{
 		"host_rewrite_literal":       implemented,
 		"cluster_header":             rejected("picking the cluster from a request header"),
 		"metadata_match":             rejected("subset load balancing"),
-		"typed_per_filter_config":    rejected("per-filter configs of a weighted cluster"),
+		"typed_per_filter_config":    implemented, // most specific (WeightedClusterEntry::mostSpecificPerFilterConfig)
 	},
 	"envoy.config.route.v3.RedirectAction": {
 		"https_redirect":  implemented,

@@ -78,6 +78,12 @@ type route struct {
 type weightedCluster struct {
 	name   string
 	weight uint32
+	// index is the cluster's place in its route's clusters.
+	index int
+	// The cluster's own typed_per_filter_config, more specific than its
+	// route's (WeightedClusterEntry::mostSpecificPerFilterConfig and
+	// filterDisabled).
+	filters perFilter
 	// The cluster's own request/response_headers_to_add/remove and
 	// host_rewrite_literal (weighted_clusters only).
 	requestHeaders, responseHeaders *headerMutations
@@ -306,8 +312,11 @@ func (r *route) compileAction(a *routev3.RouteAction) error {
 				// validateWeightedClusterSpecifier.
 				return errors.New("At least one of name or cluster_header need to be specified")
 			}
-			w := weightedCluster{name: wc.GetName(), weight: wc.GetWeight().GetValue(), hostLiteral: wc.GetHostRewriteLiteral()}
+			w := weightedCluster{name: wc.GetName(), weight: wc.GetWeight().GetValue(), index: i, hostLiteral: wc.GetHostRewriteLiteral()}
 			var err error
+			if w.filters, err = compilePerFilter(wc.GetTypedPerFilterConfig()); err != nil {
+				return fmt.Errorf("weighted_clusters.clusters[%d]: %w", i, err)
+			}
 			if w.requestHeaders, err = compileHeaderMutations(wc.GetRequestHeadersToAdd(), wc.GetRequestHeadersToRemove()); err != nil {
 				return fmt.Errorf("weighted_clusters.clusters[%d]: %w", i, err)
 			}
