@@ -156,6 +156,24 @@ func (e *env) do(t *testing.T, r request) response {
 	return out
 }
 
+// keyedRequest is a GET of path on host h with key in the api-key header,
+// and the status it must get.
+type keyedRequest struct {
+	path, key string
+	want      int
+}
+
+func (e *env) expectStatuses(t *testing.T, reqs []keyedRequest) {
+	t.Helper()
+	for i, r := range reqs {
+		got := e.do(t, request{host: "h", path: r.path, headers: map[string]string{"api-key": r.key}})
+		if got.status != r.want {
+			// Keys stay out of failure messages; the index names the case.
+			t.Errorf("request %d, %s (key set: %t) -> %d, want %d", i, r.path, r.key != "", got.status, r.want)
+		}
+	}
+}
+
 // eventually retries check until it passes or 10s elapse.
 func eventually(t *testing.T, what string, check func() error) {
 	t.Helper()

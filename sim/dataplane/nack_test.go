@@ -156,19 +156,10 @@ func TestDisableAtRouteUnderGatewayPolicy(t *testing.T) {
 	}
 	e := newEnv(t)
 	e.start(t, res...)
-	tests := []struct {
-		path, key string
-		want      int
-	}{
+	e.expectStatuses(t, []keyedRequest{
 		{"/anything/open", "", 200},
 		{"/get", "", 401},
 		{"/get", "k-123", 200},
 		{"/nothing-matches-here-but-closed", "wrong", 401},
-	}
-	for _, tt := range tests {
-		got := e.do(t, request{host: "h", path: tt.path, headers: map[string]string{"api-key": tt.key}})
-		if got.status != tt.want {
-			t.Errorf("%s key %q -> %d, want %d", tt.path, tt.key, got.status, tt.want)
-		}
-	}
+	})
 }

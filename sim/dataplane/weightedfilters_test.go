@@ -44,10 +44,7 @@ func TestWeightedClusterPerFilterConfig(t *testing.T) {
 	e := newEnv(t)
 	e.start(t, res...)
 
-	tests := []struct {
-		path, key string
-		want      int
-	}{
+	e.expectStatuses(t, []keyedRequest{
 		{"/anything/cluster-off", "", 200},
 		{"/anything/cluster-keys", "k-456", 200},
 		{"/anything/cluster-keys", "k-123", 401},
@@ -55,11 +52,5 @@ func TestWeightedClusterPerFilterConfig(t *testing.T) {
 		{"/anything/cluster-on", "k-456", 200},
 		{"/anything/under-gateway", "k-456", 200},
 		{"/anything/under-gateway", "k-123", 401},
-	}
-	for _, tt := range tests {
-		got := e.do(t, request{host: "h", path: tt.path, headers: map[string]string{"api-key": tt.key}})
-		if got.status != tt.want {
-			t.Errorf("%s key %q -> %d, want %d", tt.path, tt.key, got.status, tt.want)
-		}
-	}
+	})
 }
