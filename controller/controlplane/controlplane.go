@@ -18,7 +18,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -123,13 +122,6 @@ func disabledIfEmpty(addr string) string {
 	}
 	return addr
 }
-
-// Client reads from the manager's cache and writes to the API server.
-func (c *ControlPlane) Client() client.Client { return c.mgr.GetClient() }
-
-// Manager is the controller-runtime manager, for callers that register
-// controllers of their own next to ours (the local environment does).
-func (c *ControlPlane) Manager() manager.Manager { return c.mgr }
 
 // Run serves xDS on lis and runs the manager until ctx ends or either
 // fails; it closes lis.

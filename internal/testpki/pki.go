@@ -98,12 +98,6 @@ func (ca *CA) ServerCert(t testing.TB, names ...string) tls.Certificate {
 	return ca.keyPair(t, x509.ExtKeyUsageServerAuth, names...)
 }
 
-// ClientCert is a client certificate for names.
-func (ca *CA) ClientCert(t testing.TB, names ...string) tls.Certificate {
-	t.Helper()
-	return ca.keyPair(t, x509.ExtKeyUsageClientAuth, names...)
-}
-
 func (ca *CA) keyPair(t testing.TB, usage x509.ExtKeyUsage, names ...string) tls.Certificate {
 	t.Helper()
 	c, k := ca.Issue(t, usage, names...)

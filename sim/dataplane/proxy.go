@@ -373,12 +373,13 @@ func (p *Proxy) apply(typeURL, version string, res []*anypb.Any) error {
 // envoy/config/subscription.h), so update_rejected reads 0 before any
 // rejection rather than being absent.
 func (p *Proxy) countUpdate(typeURL string, names []string, err error) {
-	scopes := []string{updateStatPrefix[typeURL]}
-	if scopes[0] == "" {
+	var scopes []string
+	if prefix, ok := updateStatPrefix[typeURL]; ok {
+		scopes = []string{prefix}
+	} else {
 		// RDS stats live under each connection manager that uses the route
 		// configuration (http.<stat_prefix>.rds.<name>.*); EDS under the
 		// cluster.
-		scopes = nil
 		for _, n := range names {
 			scopes = append(scopes, p.statScopes(typeURL, n)...)
 		}

@@ -315,9 +315,3 @@ const (
 func checkRouteFields(m proto.Message, what string) error {
 	return checkRules(routeFieldRules, m, what, "")
 }
-
-// routeFieldViolations lists, sorted, the set fields of m (by path, with
-// the note of a rejected one) that routeFieldRules does not accept.
-func routeFieldViolations(m proto.Message) []string {
-	return ruleViolations(routeFieldRules, m, "")
-}

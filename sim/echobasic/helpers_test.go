@@ -11,10 +11,10 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/keyconform/keyconform/internal/logcapture"
 	"github.com/keyconform/keyconform/internal/testpki"
 )
 
@@ -34,7 +34,7 @@ func baseEnv() map[string]string {
 type container struct {
 	*Server
 	addrs map[int]string
-	log   *lockedBuffer
+	log   *logcapture.Buffer
 }
 
 func (c *container) addr(t *testing.T, port int) string {
@@ -50,7 +50,7 @@ func (c *container) addr(t *testing.T, port int) string {
 // files from files.
 func start(t *testing.T, env map[string]string, files map[string][]byte) *container {
 	t.Helper()
-	c := &container{addrs: map[int]string{}, log: &lockedBuffer{}}
+	c := &container{addrs: map[int]string{}, log: &logcapture.Buffer{}}
 	s, err := Start(Options{
 		Env: env,
 		Listen: func(port int) (net.Listener, error) {
@@ -83,23 +83,6 @@ func mapFS(files map[string][]byte) func(string) ([]byte, error) {
 		}
 		return b, nil
 	}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // rawResponse is an HTTP/1.1 response read off the wire, header names as
