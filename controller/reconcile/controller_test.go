@@ -415,12 +415,12 @@ func TestInvalidPolicyFailsClosedWithoutLeakingKeys(t *testing.T) {
 		invalidSince = acc.LastTransitionTime
 		return nil
 	})
-	eventually(t, "route rule dropped", func() error {
+	eventually(t, "route rule replaced", func() error {
 		p, _, err := routeParent(c, types.NamespacedName{Namespace: a.ns, Name: "httpbin"})
 		if err != nil {
 			return err
 		}
-		return conditionIs(p.Conditions, "Accepted", "False", "RouteRuleDropped")
+		return conditionIs(p.Conditions, "Accepted", "False", "RouteRuleReplaced")
 	})
 
 	// The Secret appears, but one key is held by two clients.

@@ -9,9 +9,16 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
-// reasonRouteRuleDropped is kgateway's Accepted=False reason for a route
-// with rules that do not forward as configured.
-const reasonRouteRuleDropped = "RouteRuleDropped"
+// kgateway's Accepted=False reasons (pkg/pluginsdk/reporter): a rule left
+// out of the data plane (untranslatable matches), a rule whose routes
+// answer 500 because a policy on them is invalid, and a listener or Gateway
+// whose virtual hosts or route configuration answer 500 for that reason.
+const (
+	reasonRouteRuleDropped  = "RouteRuleDropped"
+	reasonRouteRuleReplaced = "RouteRuleReplaced"
+	reasonListenerReplaced  = "ListenerReplaced"
+	reasonGatewayReplaced   = "GatewayReplaced"
+)
 
 // attachment is one route attached to one listener, with the hostnames it
 // serves there and the parentRefs that attached it.

@@ -56,22 +56,29 @@ func (ix *index) policySecrets(tp *v1alpha1.TrafficPolicy) ([]*corev1.Secret, st
 		return []*corev1.Secret{s}, ""
 	case auth.SecretSelector != nil:
 		match := auth.SecretSelector.MatchLabels
-		if len(match) == 0 {
-			return nil, "secretSelector.matchLabels must name at least one label"
-		}
 		selector := labels.SelectorFromSet(match)
 		namespaces := ix.grantingNamespaces(from)
 		var out []*corev1.Secret
 		for _, ns := range namespaces {
 			for _, s := range ix.secretsByNS[ns] {
+				// An empty selector selects labelled Secrets only, as
+				// kgateway's does: an unlabelled Secret is never a key store
+				// by accident (docs/spec.md API-06).
+				if len(match) == 0 && len(s.Labels) == 0 {
+					continue
+				}
 				if selector.Matches(labels.Set(s.Labels)) && ix.referenceGranted(from, coreGroup, kindSecret, keyOf(s.Namespace, s.Name)) {
 					out = append(out, s)
 				}
 			}
 		}
 		if len(out) == 0 {
+			desc := selector.String()
+			if desc == "" {
+				desc = "{} (any labelled Secret)"
+			}
 			return nil, fmt.Sprintf("no Secret matches secretSelector %s in namespace(s) %s",
-				selector.String(), strings.Join(namespaces, ", "))
+				desc, strings.Join(namespaces, ", "))
 		}
 		return out, ""
 	}

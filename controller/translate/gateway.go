@@ -65,7 +65,7 @@ func (g *gatewayModel) ports() ([]int32, map[int32][]*listenerModel) {
 }
 
 // status is the Gateway's status once routes are attached.
-func (g *gatewayModel) status(addresses []gwv1.GatewayStatusAddress) gwv1.GatewayStatus {
+func (g *gatewayModel) status(addresses []gwv1.GatewayStatusAddress, ps *policies) gwv1.GatewayStatus {
 	gen := g.obj.Generation
 	var valid, invalid []string
 	listeners := make([]gwv1.ListenerStatus, 0, len(g.listeners))
@@ -75,7 +75,7 @@ func (g *gatewayModel) status(addresses []gwv1.GatewayStatusAddress) gwv1.Gatewa
 		} else {
 			invalid = append(invalid, l.name)
 		}
-		listeners = append(listeners, l.status())
+		listeners = append(listeners, l.status(invalidMessage(ps.invalidAt(listenerTarget(l)))))
 	}
 
 	var accepted metav1.Condition
@@ -89,6 +89,12 @@ func (g *gatewayModel) status(addresses []gwv1.GatewayStatusAddress) gwv1.Gatewa
 		accepted = condition(string(gwv1.GatewayConditionAccepted), true, string(gwv1.GatewayReasonListenersNotValid),
 			fmt.Sprintf("listeners %s are accepted; listeners %s are not (see their conditions)",
 				strings.Join(valid, ", "), strings.Join(invalid, ", ")), gen)
+	}
+
+	if why := invalidMessage(ps.invalidAt(targetKey{levelGateway, g.key, ""})); why != "" {
+		// kgateway reports the replaced route configuration on the Gateway
+		// itself (reportRouteConfigPolicyErrors); Programmed stays as it is.
+		accepted = condition(string(gwv1.GatewayConditionAccepted), false, reasonGatewayReplaced, why, gen)
 	}
 
 	var programmed metav1.Condition
@@ -109,4 +115,14 @@ func (g *gatewayModel) status(addresses []gwv1.GatewayStatusAddress) gwv1.Gatewa
 		Conditions: []metav1.Condition{accepted, programmed},
 		Listeners:  listeners,
 	}
+}
+
+// invalidMessage is the errors of invalid policies, as kgateway words a
+// replaced Gateway or listener: the errors alone, joined by "; ".
+func invalidMessage(bad []*policyModel) string {
+	msgs := make([]string, len(bad))
+	for i, p := range bad {
+		msgs[i] = p.invalid
+	}
+	return strings.Join(msgs, "; ")
 }

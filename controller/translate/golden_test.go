@@ -41,6 +41,8 @@ func goldenCases() []goldenCase {
 		{name: "rule-level-override"},
 		{name: "listener-section"},
 		{name: "same-level-oldest-wins"},
+		{name: "policy-weight"},
+		{name: "target-selectors"},
 		// Credentials.
 		{name: "multiple-keys-per-secret"},
 		{name: "identical-duplicates"},
@@ -53,6 +55,8 @@ func goldenCases() []goldenCase {
 		{name: "invalid-key-shared-by-two-clients"},
 		{name: "invalid-cross-namespace-no-grant"},
 		{name: "invalid-target-not-found"},
+		{name: "invalid-listener-policy"},
+		{name: "invalid-gateway-policy-over-route"},
 		// Routing.
 		{name: "routing-two-hostnames"},
 		{name: "routing-precedence"},

@@ -135,7 +135,8 @@ func (p *parentModel) status(rm *routeModel, controller gwv1.GatewayController) 
 	case !p.notAccepted.empty():
 		accepted = condition(string(gwv1.RouteConditionAccepted), false, p.notAccepted.reason, p.notAccepted.message(), gen)
 	case len(p.dropped) > 0:
-		// kgateway's convention: Accepted=False with a "Dropped Rule (n)" message per rule.
+		// kgateway's convention: Accepted=False with a "Dropped Rule (n)" or
+		// "Replaced Rule (n)" message per rule.
 		rules := make([]int, 0, len(p.dropped))
 		for i := range p.dropped {
 			rules = append(rules, i)
@@ -144,7 +145,11 @@ func (p *parentModel) status(rm *routeModel, controller gwv1.GatewayController) 
 		var why problems
 		for _, i := range rules {
 			d := p.dropped[i]
-			why.add(d.reason, fmt.Sprintf("Dropped Rule (%d): %s", i, d.message))
+			verb := "Dropped"
+			if d.reason == reasonRouteRuleReplaced {
+				verb = "Replaced"
+			}
+			why.add(d.reason, fmt.Sprintf("%s Rule (%d): %s", verb, i, d.message))
 		}
 		accepted = condition(string(gwv1.RouteConditionAccepted), false, why.reason, why.message(), gen)
 	default:

@@ -116,7 +116,9 @@ func (l *listenerModel) allowsNamespace(ix *index, namespace string) bool {
 	return false
 }
 
-func (l *listenerModel) status() gwv1.ListenerStatus {
+// status is the listener's status; replaced is the errors of invalid
+// policies attached to it, which make its virtual hosts answer 500.
+func (l *listenerModel) status(replaced string) gwv1.ListenerStatus {
 	gen := l.gateway.obj.Generation
 	var accepted, conflicted, programmed metav1.Condition
 	switch {
@@ -124,6 +126,8 @@ func (l *listenerModel) status() gwv1.ListenerStatus {
 		accepted = condition(string(gwv1.ListenerConditionAccepted), false, string(gwv1.ListenerReasonUnsupportedProtocol), l.unsupported, gen)
 	case l.conflict != "":
 		accepted = condition(string(gwv1.ListenerConditionAccepted), false, string(gwv1.ListenerReasonHostnameConflict), l.conflict, gen)
+	case replaced != "":
+		accepted = condition(string(gwv1.ListenerConditionAccepted), false, reasonListenerReplaced, replaced, gen)
 	default:
 		accepted = condition(string(gwv1.ListenerConditionAccepted), true, string(gwv1.ListenerReasonAccepted), "Listener is accepted", gen)
 	}

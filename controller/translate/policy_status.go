@@ -1,7 +1,6 @@
 package translate
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 
@@ -18,13 +17,24 @@ const (
 	policyReasonOverridden  = "Overridden"
 	policyReasonNotFound    = "TargetNotFound"
 
+	// Messages kgateway reports (pkg/pluginsdk/reporter).
+	policyAcceptedMsg   = "Policy accepted"
+	policyAttachedMsg   = "Attached to all targets"
+	policyOverriddenMsg = "Overridden due to conflict with higher priority policy in target(s)"
+	policyNotFoundMsg   = "Policy is not attached to targets that could not be resolved"
+
+	// statusSummary is the kind and name of the one synthetic ancestor under
+	// which kgateway reports targetRefs that resolve to nothing: a missing
+	// target has no Gateway to report under (docs/spec.md ST-07).
+	statusSummary = "StatusSummary"
+
 	// maxAncestors is the API's limit on status.ancestors.
 	maxAncestors = 16
 )
 
 // status is the policy's status: one ancestor per managed Gateway it
 // reaches (a Gateway it targets, or a Gateway its target HTTPRoute is
-// attached to), then one per targetRef that names nothing.
+// attached to), then the StatusSummary ancestor when targets are missing.
 func (ps *policies) status(p *policyModel, controller gwv1.GatewayController) gwv1.PolicyStatus {
 	gen := p.obj.Generation
 	var reached []*gatewayModel
@@ -41,17 +51,16 @@ func (ps *policies) status(p *policyModel, controller gwv1.GatewayController) gw
 	}
 	slices.SortFunc(reached, func(a, b *gatewayModel) int { return compareKeys(a.key, b.key) })
 
-	accepted := condition(string(gwv1.PolicyConditionAccepted), true, policyReasonValid, "Policy accepted", gen)
+	accepted := condition(string(gwv1.PolicyConditionAccepted), true, policyReasonValid, policyAcceptedMsg, gen)
 	if p.invalid != "" {
-		accepted = condition(string(gwv1.PolicyConditionAccepted), false, string(gwv1.PolicyReasonInvalid),
-			"apiKeyAuth is invalid (routes where it applies answer 500 until it is fixed): "+p.invalid, gen)
+		accepted = condition(string(gwv1.PolicyConditionAccepted), false, string(gwv1.PolicyReasonInvalid), p.invalid, gen)
 	}
 
 	var out gwv1.PolicyStatus
 	for _, g := range reached {
-		attached := condition(policyConditionAttached, true, policyReasonAttached, "Attached to all targets", gen)
+		attached := condition(policyConditionAttached, true, policyReasonAttached, policyAttachedMsg, gen)
 		if !attachedAt[g] {
-			attached = condition(policyConditionAttached, false, policyReasonOverridden, ps.overriddenBy(p, g), gen)
+			attached = condition(policyConditionAttached, false, policyReasonOverridden, policyOverriddenMsg, gen)
 		}
 		out.Ancestors = append(out.Ancestors, gwv1.PolicyAncestorStatus{
 			AncestorRef: gwv1.ParentReference{
@@ -64,50 +73,26 @@ func (ps *policies) status(p *policyModel, controller gwv1.GatewayController) gw
 			Conditions:     []metav1.Condition{accepted, attached},
 		})
 	}
-	for _, m := range p.missing {
-		if slices.ContainsFunc(out.Ancestors, func(a gwv1.PolicyAncestorStatus) bool { return parentRefEqual(a.AncestorRef, m.ref) }) {
-			continue
-		}
+	limit := maxAncestors
+	if len(p.missing) > 0 {
+		limit-- // the summary always has room
+	}
+	if len(out.Ancestors) > limit {
+		out.Ancestors = out.Ancestors[:limit]
+	}
+	if len(p.missing) > 0 {
 		out.Ancestors = append(out.Ancestors, gwv1.PolicyAncestorStatus{
-			AncestorRef:    m.ref,
+			AncestorRef: gwv1.ParentReference{
+				Group: new(gwv1.Group(policyGroup)),
+				Kind:  new(gwv1.Kind(statusSummary)),
+				Name:  statusSummary,
+			},
 			ControllerName: controller,
 			Conditions: []metav1.Condition{
-				condition(string(gwv1.PolicyConditionAccepted), false, string(gwv1.PolicyReasonInvalid), m.message, gen),
-				condition(policyConditionAttached, false, policyReasonNotFound, "Policy is not attached to targets that could not be resolved", gen),
+				condition(string(gwv1.PolicyConditionAccepted), false, policyReasonNotFound, strings.Join(p.missing, "; "), gen),
+				condition(policyConditionAttached, false, policyReasonNotFound, policyNotFoundMsg, gen),
 			},
 		})
 	}
-	if len(out.Ancestors) > maxAncestors {
-		out.Ancestors = out.Ancestors[:maxAncestors]
-	}
 	return out
-}
-
-// overriddenBy names the older policies that won the targets p lost on
-// Gateway g.
-func (ps *policies) overriddenBy(p *policyModel, g *gatewayModel) string {
-	var winners []string
-	for _, t := range p.targets {
-		if slices.Contains(t.gateways, g) {
-			if w := ps.winners[t.key]; w != nil && w != p && !slices.Contains(winners, w.key.String()) {
-				winners = append(winners, w.key.String())
-			}
-		}
-	}
-	return fmt.Sprintf("Overridden by TrafficPolicy %s, which takes precedence at the same target(s) (older, or as old and first by name)",
-		strings.Join(winners, ", "))
-}
-
-func parentRefEqual(a, b gwv1.ParentReference) bool {
-	str := func(p *string) string {
-		if p == nil {
-			return ""
-		}
-		return *p
-	}
-	return str((*string)(a.Group)) == str((*string)(b.Group)) &&
-		str((*string)(a.Kind)) == str((*string)(b.Kind)) &&
-		str((*string)(a.Namespace)) == str((*string)(b.Namespace)) &&
-		a.Name == b.Name &&
-		str((*string)(a.SectionName)) == str((*string)(b.SectionName))
 }

@@ -30,7 +30,7 @@ func Translate(in Inputs) Output {
 	// Proxies first: building routes records the rules they had to drop.
 	for _, gw := range gateways {
 		out.Proxies = append(out.Proxies, buildProxy(ix, gw, ps))
-		out.Gateways[gw.key] = gw.status(in.GatewayAddresses[gw.key])
+		out.Gateways[gw.key] = gw.status(in.GatewayAddresses[gw.key], ps)
 	}
 	for i := range in.HTTPRoutes {
 		r := &in.HTTPRoutes[i]

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
@@ -65,8 +66,30 @@ func routeConfiguration(gw *gatewayModel, port int32, listeners []*listenerModel
 	for _, h := range hostnames {
 		rc.VirtualHosts = append(rc.VirtualHosts, vhosts[h].build(name, ps))
 	}
+	if len(ps.invalidAt(targetKey{levelGateway, gw.key, ""})) > 0 {
+		// An invalid Gateway-wide policy replaces the whole route
+		// configuration, routes with valid policies of their own included
+		// (kgateway's ComputeRouteConfiguration, EP-11937; docs/spec.md
+		// FC-04, FC-05). The routes were
+		// still built above so that their statuses are reported.
+		rc.VirtualHosts = []*routev3.VirtualHost{replacedVirtualHost(virtualHostName(name, "*"), "*")}
+		return rc
+	}
 	rc.TypedPerFilterConfig = perFilterConfig(ps.atGateway(gw))
 	return rc
+}
+
+// replacedVirtualHost answers every request with kgateway's 500 direct
+// response, and carries no per-filter config: nothing under it forwards.
+func replacedVirtualHost(name, domain string) *routev3.VirtualHost {
+	return &routev3.VirtualHost{
+		Name:    name,
+		Domains: []string{domain},
+		Routes: []*routev3.Route{{
+			Match:  &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"}},
+			Action: directResponse(invalidRouteBody),
+		}},
+	}
 }
 
 // mostSpecificListener is the listener that receives requests for hostname
@@ -91,6 +114,13 @@ func (vb *vhostBuilder) build(listener string, ps *policies) *routev3.VirtualHos
 	for _, e := range vb.entries {
 		vh.Routes = append(vh.Routes, envoyRoute(e, ps))
 	}
+	if len(ps.invalidAt(listenerTarget(vb.listener))) > 0 {
+		// An invalid listener policy replaces the listener's virtual hosts,
+		// keeping name and domain so that routing precedence between
+		// listeners holds (kgateway's computeVirtualHost, EP-11937;
+		// docs/spec.md FC-03).
+		return replacedVirtualHost(vh.Name, domain)
+	}
 	vh.TypedPerFilterConfig = perFilterConfig(ps.atListener(vb.listener))
 	return vh
 }
@@ -101,14 +131,21 @@ func (vb *vhostBuilder) build(listener string, ps *policies) *routev3.VirtualHos
 func envoyRoute(e *routeEntry, ps *policies) *routev3.Route {
 	rm, rule := e.att.route, e.rule
 	r := &routev3.Route{Name: envoyRouteName(rm.key, rule.index, e.match.index), Match: e.match.match}
-	policy, lvl := ps.effective(e.att.listener, rm, rule)
-	if policy != nil && policy.invalid != "" {
+	if bad := ps.invalidOn(rm, rule); len(bad) > 0 {
+		// Only the route's own per-filter config goes: a valid policy of its
+		// listener or Gateway still runs before the router answers 500, as
+		// with kgateway's envoyRoutes on Envoy (docs/spec.md FC-02, FC-07).
 		r.Action = directResponse(invalidRouteBody)
+		msgs := make([]string, len(bad))
+		for i, p := range bad {
+			msgs[i] = fmt.Sprintf("%s/TrafficPolicy/%s/%s: %s", policyGroup, p.key.Namespace, p.key.Name, p.invalid)
+		}
 		for _, p := range e.att.parents {
-			p.drop(rule.index, reasonRouteRuleDropped, fmt.Sprintf("TrafficPolicy %s is invalid: %s", policy.key, policy.invalid))
+			p.drop(rule.index, reasonRouteRuleReplaced, strings.Join(msgs, "; "))
 		}
 		return r
 	}
+	policy, lvl := ps.effective(e.att.listener, rm, rule)
 	switch {
 	case rule.filters != "":
 		r.Action = directResponse("")

@@ -35,13 +35,25 @@ type TrafficPolicyList struct {
 type TrafficPolicySpec struct {
 	// TargetRefs are the Gateways (optionally one listener, by sectionName)
 	// and HTTPRoutes (optionally one rule, by sectionName) this policy
-	// applies to, in the policy's namespace.
+	// applies to, in the policy's namespace. The kinds kgateway accepts are
+	// accepted here; GRPCRoute and ListenerSet targets are reported in the
+	// policy's status as not supported by this controller.
 	//
+	// +optional
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=16
-	// +kubebuilder:validation:XValidation:rule="self.all(r, (r.kind == 'Gateway' || r.kind == 'HTTPRoute') && r.group == 'gateway.networking.k8s.io')",message="targetRefs may only reference Gateway or HTTPRoute resources of group gateway.networking.k8s.io"
+	// +kubebuilder:validation:XValidation:rule="self.all(r, (r.kind == 'Gateway' || r.kind == 'HTTPRoute' || r.kind == 'GRPCRoute' || r.kind.endsWith('ListenerSet')))",message="targetRefs may only reference Gateway, HTTPRoute, GRPCRoute, or ListenerSet resources"
 	// +listType=atomic
-	TargetRefs []gwv1.LocalPolicyTargetReferenceWithSectionName `json:"targetRefs"`
+	TargetRefs []gwv1.LocalPolicyTargetReferenceWithSectionName `json:"targetRefs,omitempty"`
+
+	// TargetSelectors attach the policy to every object of a kind, in the
+	// policy's namespace, whose labels include matchLabels; sectionName
+	// then names a listener or rule of each.
+	//
+	// +optional
+	// +kubebuilder:validation:XValidation:rule="self.all(r, (r.kind == 'Gateway' || r.kind == 'HTTPRoute' || r.kind == 'GRPCRoute' || r.kind.endsWith('ListenerSet')))",message="targetSelectors may only reference Gateway, HTTPRoute, GRPCRoute, or ListenerSet resources"
+	// +listType=atomic
+	TargetSelectors []TargetSelector `json:"targetSelectors,omitempty"`
 
 	// APIKeyAuth authenticates requests with API keys stored in Secrets.
 	//
@@ -75,9 +87,10 @@ type APIKeyAuth struct {
 	// client's id before the request goes upstream, replacing any value the
 	// client sent.
 	//
+	// Like kgateway's, the field has no length limit; an empty value
+	// forwards no header.
+	//
 	// +optional
-	// +kubebuilder:validation:MinLength=1
-	// +kubebuilder:validation:MaxLength=256
 	ClientIDHeader *string `json:"clientIdHeader,omitempty"`
 
 	// SecretRef names one Secret holding API keys. A Secret in another
@@ -129,10 +142,29 @@ type APIKeySource struct {
 
 // LabelSelector selects Secrets by label.
 type LabelSelector struct {
-	// MatchLabels must all be present with equal values on a selected Secret.
-	//
-	// +kubebuilder:validation:MinProperties=1
+	// MatchLabels must all be present with equal values on a selected
+	// Secret. Empty selects every Secret that has at least one label, never
+	// an unlabelled one.
 	MatchLabels map[string]string `json:"matchLabels"`
+}
+
+// TargetSelector selects policy targets by group, kind and labels.
+type TargetSelector struct {
+	// Group is the target's API group, gateway.networking.k8s.io for
+	// Gateways and HTTPRoutes.
+	Group gwv1.Group `json:"group"`
+
+	// Kind is the target's kind.
+	Kind gwv1.Kind `json:"kind"`
+
+	// MatchLabels must all be present with equal values on a target.
+	MatchLabels map[string]string `json:"matchLabels"`
+
+	// SectionName names a listener of each selected Gateway or a rule of
+	// each selected HTTPRoute.
+	//
+	// +optional
+	SectionName *gwv1.SectionName `json:"sectionName,omitempty"`
 }
 
 // PolicyDisable is the empty marker object of `disable: {}`.

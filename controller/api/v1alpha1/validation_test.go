@@ -49,9 +49,17 @@ func TestCRDValidation(t *testing.T) {
 		{name: "empty key source", spec: target + "\n  apiKeyAuth:\n    secretRef:\n      name: apikey\n    keySources:\n    - {}", wantErr: "at least one of header, query or cookie"},
 		{name: "empty header name", spec: target + "\n  apiKeyAuth:\n    secretRef:\n      name: apikey\n    keySources:\n    - header: \"\"", wantErr: "should be at least 1 chars long"},
 		{name: "header name too long", spec: target + "\n  apiKeyAuth:\n    secretRef:\n      name: apikey\n    keySources:\n    - header: " + strings.Repeat("h", 257), wantErr: "may not be more than 256"},
-		{name: "empty selector", spec: target + "\n  apiKeyAuth:\n    secretSelector:\n      matchLabels: {}", wantErr: "should have at least 1 properties"},
-		{name: "target of another kind", spec: "\n  targetRefs:\n  - group: \"\"\n    kind: Service\n    name: httpbin\n  apiKeyAuth:\n    disable: {}", wantErr: "only reference Gateway or HTTPRoute"},
-		{name: "no target", spec: "\n  targetRefs: []\n  apiKeyAuth:\n    disable: {}", wantErr: "should have at least 1 items"},
+		// kgateway's CRD (api/v1alpha1/kgateway/traffic_policy_types.go)
+		// allows an empty selector, any clientIdHeader length, no targetRefs,
+		// targetSelectors and ListenerSet and GRPCRoute kinds; so does ours.
+		{name: "empty selector", spec: target + "\n  apiKeyAuth:\n    secretSelector:\n      matchLabels: {}"},
+		{name: "long client id header", spec: target + "\n  apiKeyAuth:\n    disable: {}\n    clientIdHeader: " + strings.Repeat("h", 1000)},
+		{name: "no targetRefs", spec: "\n  apiKeyAuth:\n    disable: {}"},
+		{name: "target selector", spec: "\n  targetSelectors:\n  - group: gateway.networking.k8s.io\n    kind: HTTPRoute\n    matchLabels:\n      app: httpbin\n    sectionName: r1\n  apiKeyAuth:\n    disable: {}"},
+		{name: "listener set target", spec: "\n  targetRefs:\n  - group: gateway.networking.k8s.io\n    kind: ListenerSet\n    name: ls\n  apiKeyAuth:\n    disable: {}"},
+		{name: "target of another kind", spec: "\n  targetRefs:\n  - group: \"\"\n    kind: Service\n    name: httpbin\n  apiKeyAuth:\n    disable: {}", wantErr: "may only reference Gateway, HTTPRoute, GRPCRoute, or ListenerSet"},
+		{name: "selector of another kind", spec: "\n  targetSelectors:\n  - group: \"\"\n    kind: Service\n    matchLabels: {}\n  apiKeyAuth:\n    disable: {}", wantErr: "may only reference Gateway, HTTPRoute, GRPCRoute, or ListenerSet"},
+		{name: "empty targetRefs", spec: "\n  targetRefs: []\n  apiKeyAuth:\n    disable: {}", wantErr: "should have at least 1 items"},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
