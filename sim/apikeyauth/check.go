@@ -3,7 +3,8 @@ package apikeyauth
 import "net/http"
 
 // Local reply bodies, content type and response code details, as Envoy's
-// filter and Http::Utility::prepareLocalReply produce them.
+// filter and Http::Utility::prepareLocalReply produce them (docs/spec.md
+// KEY-03, KEY-15).
 const (
 	BodyUnauthorized = "Client authentication failed."
 	BodyForbidden    = "Client is forbidden."
@@ -65,7 +66,8 @@ func Check(cfg *Config, req *http.Request) Decision {
 }
 
 // findKey returns the first non-empty value over the sources in order: a
-// wrong key in an earlier source does not fall through to later ones.
+// wrong key in an earlier source does not fall through to later ones
+// (docs/spec.md KEY-09).
 func (c *Config) findKey(req *http.Request) string {
 	if req == nil {
 		return ""

@@ -96,7 +96,8 @@ func compile(creds []*apikeyv3.Credential, srcs []*apikeyv3.KeySource, fwd *apik
 // (ApiKeyAuthConfig's constructor, source/extensions/filters/http/
 // api_key_auth/api_key_auth.cc: "Duplicated credential key: '<key>'"): it
 // echoes the key, so whatever reports it scrubs key values first (the
-// xDS client's NACK detail and log, the data plane's start-up errors).
+// xDS client's NACK detail and log, the data plane's start-up errors;
+// docs/spec.md HCM-03).
 func duplicateKeyError(creds []*apikeyv3.Credential, dup int) error {
 	return fmt.Errorf("Duplicated credential key: '%s'", creds[dup].GetKey())
 }

@@ -41,7 +41,8 @@ func (s keySource) key(req *http.Request) string {
 }
 
 // headerKey is Envoy's KeySources::Source::getKey for a header: the first
-// value, with a case-sensitive "Bearer " prefix removed whatever the header.
+// value, with a case-sensitive "Bearer " prefix removed whatever the header
+// (docs/spec.md KEY-06, KEY-07, KEY-12).
 func headerKey(values []string, coalesce bool) string {
 	if len(values) == 0 {
 		return ""

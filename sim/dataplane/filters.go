@@ -179,7 +179,7 @@ func compileHTTPFilters(filters []*hcmv3.HttpFilter) (*httpChain, error) {
 // (weighted cluster, route, virtual host, route configuration, as
 // WeightedClusterEntry and RouteEntryImplBase::filterDisabled), else
 // HttpFilter.disabled; the config is the most specific per-route config
-// merged over the filter's.
+// merged over the filter's (docs/spec.md HCM-04, ATT-05).
 func stageConfig(s authStage, t *routeTable, r *route, wc *weightedCluster) *apikeyauth.Config {
 	disabled := s.disabled
 	var perRoute *apikeyauth.Config

@@ -16,7 +16,8 @@ import (
 // source/common/http/utility.cc): HTTP 200, content-type application/grpc,
 // grpc-status from the HTTP status (Grpc::Utility::httpToGrpcStatus: 401
 // UNAUTHENTICATED 16, 403 PERMISSION_DENIED 7, 404 UNIMPLEMENTED 12, 503
-// UNAVAILABLE 14), grpc-message the body percent-encoded, no body. Other
+// UNAVAILABLE 14), grpc-message the body without one trailing newline,
+// percent-encoded (PercentEncoding::encode), no body. Other
 // content types keep the plain local reply.
 func TestGRPCLocalReplies(t *testing.T) {
 	keyed := xdstest.PrefixRoute("keyed", "/keyed", clusterName)
@@ -24,6 +25,7 @@ func TestGRPCLocalReplies(t *testing.T) {
 	e := startWith(t, noop, xdstest.RouteConfig(port, xdstest.VirtualHost(port, "h",
 		keyed,
 		xdstest.PrefixRoute("nowhere", "/nowhere", "no-such-cluster"),
+		xdstest.DirectResponse("down", "/down", 503, "down ~ back soon\n"),
 	)))
 	tests := []struct {
 		name, path, contentType string
@@ -37,6 +39,8 @@ func TestGRPCLocalReplies(t *testing.T) {
 		{"no key, JSON", "/keyed", "application/json", 401, "", "", "Client authentication failed."},
 		{"no route, gRPC", "/nothing", "application/grpc", 200, "12", "", ""},
 		{"unknown cluster, gRPC", "/nowhere", "application/grpc", 200, "14", "", ""},
+		// One trailing newline is dropped and '~' is encoded (ch >= '~').
+		{"direct response, gRPC", "/down", "application/grpc", 200, "14", "down %7E back soon", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -121,7 +121,8 @@ func (h *hcmRuntime) directReply(w http.ResponseWriter, r *http.Request, rt *rou
 // header last (ActiveStream::encodeHeaders). To a gRPC request the reply is
 // gRPC's trailers-only form: 200, content-type application/grpc,
 // grpc-status from the HTTP status (unless modify set one), grpc-message
-// the body percent-encoded (not for HEAD), and no body.
+// the body percent-encoded (not for HEAD), and no body (docs/spec.md
+// HCM-01).
 func (h *hcmRuntime) sendLocalReply(w http.ResponseWriter, form replyForm, status int, body string, modify func(http.Header)) {
 	hdr := w.Header()
 	if modify != nil {
@@ -133,7 +134,9 @@ func (h *hcmRuntime) sendLocalReply(w http.ResponseWriter, form replyForm, statu
 			hdr["Grpc-Status"] = []string{strconv.Itoa(httpToGRPCStatus(status))}
 		}
 		if body != "" && !form.head {
-			hdr["Grpc-Message"] = []string{percentEncode(body)}
+			// Http::Utility::prepareLocalReply drops one trailing newline
+			// (a formatter's) before encoding the body as a header value.
+			hdr["Grpc-Message"] = []string{percentEncode(strings.TrimSuffix(body, "\n"))}
 		}
 		delete(hdr, "Content-Length")
 		h.setServer(hdr)
@@ -175,13 +178,14 @@ func httpToGRPCStatus(status int) int {
 }
 
 // percentEncode is Envoy's PercentEncoding::encode with its default
-// reserved set: bytes outside ' '..'~', and '%', as %XX in upper case.
+// reserved set: bytes below ' ', from '~' up (so '~' itself), and '%', as
+// %XX in upper case (source/common/http/utility.cc: ch < ' ' || ch >= '~').
 func percentEncode(s string) string {
 	const hex = "0123456789ABCDEF"
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c < ' ' || c > '~' || c == '%' {
+		if c < ' ' || c >= '~' || c == '%' {
 			b.WriteByte('%')
 			b.WriteByte(hex[c>>4])
 			b.WriteByte(hex[c&15])

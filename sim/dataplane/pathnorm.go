@@ -53,7 +53,7 @@ const (
 
 // apply is ConnectionManagerUtility::maybeNormalizePath
 // (source/common/http/conn_manager_utility.cc) on a :path (path and query).
-// Its order: a fragment rejects the request (runtime guard
+// Its order: a fragment rejects the request (docs/spec.md HCM-02; runtime guard
 // envoy.reloadable_features.http_reject_path_with_fragment, on by default),
 // then escaped slashes are handled, then the path is canonicalized, then
 // slashes are merged; a redirect is decided by the escaped slashes but sent
