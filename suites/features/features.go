@@ -55,8 +55,19 @@ const (
 	// ReferenceGrant is a Secret in another namespace, usable only once a
 	// ReferenceGrant allows it.
 	ReferenceGrant Name = "APIKeyAuthReferenceGrant"
-	// PolicyConflict is two policies at the same level: the oldest wins.
+	// PolicyConflict is two policies at the same level: the higher
+	// kgateway.dev/policy-weight wins, then the oldest.
 	PolicyConflict Name = "APIKeyAuthPolicyConflict"
+	// TargetSelector is a policy attached by targetSelectors (labels)
+	// instead of targetRefs.
+	TargetSelector Name = "APIKeyAuthTargetSelector"
+	// GRPCLocalReply is Envoy's local reply to a gRPC request (content-type
+	// application/grpc or application/grpc+...): the filter's 401 as gRPC's
+	// trailers-only reply, HTTP 200 with grpc-status 16 (UNAUTHENTICATED).
+	GRPCLocalReply Name = "APIKeyAuthGRPCLocalReply"
+	// FragmentRejected is Envoy answering 400 to a request-target with a
+	// #fragment before any filter, a valid key or not.
+	FragmentRejected Name = "APIKeyAuthFragmentRejected"
 )
 
 // ProfileName is the conformance profile of this suite, in the report.
@@ -74,7 +85,7 @@ type Profile struct {
 var APIKeyAuthProfile = Profile{
 	Name:     ProfileName,
 	Core:     sets.New(APIKeyAuth, HeaderSource, RouteLevel, Disable, FailClosed, SecretRotation),
-	Extended: sets.New(QuerySource, CookieSource, ClientIDHeader, ForwardCredential, LabelSelector, RuleLevel, ListenerLevel, ReferenceGrant, PolicyConflict),
+	Extended: sets.New(QuerySource, CookieSource, ClientIDHeader, ForwardCredential, LabelSelector, RuleLevel, ListenerLevel, ReferenceGrant, PolicyConflict, TargetSelector, GRPCLocalReply, FragmentRejected),
 }
 
 // All returns every feature of the profile, sorted.

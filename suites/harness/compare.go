@@ -3,6 +3,7 @@ package harness
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"mime"
 	"net/http"
 	"slices"
@@ -70,6 +71,7 @@ func compare(want Response, request Request, got observed) []string {
 	if got.Status != want.Status {
 		diffs = append(diffs, fmt.Sprintf("status %d, want %d", got.Status, want.Status))
 	}
+	diffs = append(diffs, compareHeaders(want.Headers, got.Header)...)
 	if want.Backend == nil {
 		return append(diffs, compareLocalReply(want, got)...)
 	}
@@ -77,6 +79,18 @@ func compare(want Response, request Request, got observed) []string {
 		return append(diffs, "the response is not go-httpbin's echo: the request did not reach the backend")
 	}
 	return append(diffs, compareBackend(*want.Backend, request, got.Echo)...)
+}
+
+// compareHeaders checks the response headers want names, in name order.
+func compareHeaders(want map[string][]string, got http.Header) []string {
+	var diffs []string
+	for _, name := range slices.Sorted(maps.Keys(want)) {
+		values := got.Values(name)
+		if !slices.Equal(values, want[name]) {
+			diffs = append(diffs, fmt.Sprintf("response header %s=%q, want %q", name, values, want[name]))
+		}
+	}
+	return diffs
 }
 
 func compareLocalReply(want Response, got observed) []string {
@@ -87,7 +101,14 @@ func compareLocalReply(want Response, got observed) []string {
 	if string(got.Body) != want.Body {
 		diffs = append(diffs, fmt.Sprintf("body %q, want %q", truncate(string(got.Body), 300), want.Body))
 	}
-	if ct := got.Header.Get("Content-Type"); !isTextPlain(ct) {
+	ct := got.Header.Get("Content-Type")
+	switch {
+	case want.hasHeader("Content-Type"): // compared with the other Headers
+	case want.NoBody:
+		if v := got.Header.Values("Content-Type"); len(v) > 0 {
+			diffs = append(diffs, fmt.Sprintf("content-type %q, want none (a local reply without a body has none)", v))
+		}
+	case !isTextPlain(ct):
 		diffs = append(diffs, fmt.Sprintf("content-type %q, want text/plain", ct))
 	}
 	if want.Status == http.StatusUnauthorized {

@@ -24,6 +24,19 @@ func TestCompare(t *testing.T) {
 			w.Write([]byte(body))
 		})
 	}
+	// bodiless answers without a body or content-type, with these headers.
+	bodiless := func(status int, header ...string) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			for i := 0; i+1 < len(header); i += 2 {
+				w.Header().Set(header[i], header[i+1])
+			}
+			w.WriteHeader(status)
+		})
+	}
+	grpcReply := Response{Status: 200, NoBody: true, Headers: map[string][]string{
+		"content-type": {"application/grpc"}, "grpc-status": {"16"}, "grpc-message": {UnauthorizedBody}, "www-authenticate": {}}}
+	grpcHeaders := []string{"Content-Type", "application/grpc", "Grpc-Status", "16", "Grpc-Message", UnauthorizedBody}
+	emptyReply := Response{Status: 400, NoBody: true}
 	tests := []struct {
 		name    string
 		handler http.Handler
@@ -43,6 +56,21 @@ func TestCompare(t *testing.T) {
 			[]string{`content-type "text/html"`}},
 		{"200 not from the backend", local(200, "ok"), Get("/anything"), Reached(Backend{}),
 			[]string{"did not reach the backend"}},
+		{"gRPC local reply matches", bodiless(200, grpcHeaders...), Get("/anything"), grpcReply, nil},
+		{"plain 401 instead of gRPC's reply", local(401, UnauthorizedBody), Get("/anything"), grpcReply,
+			[]string{"status 401, want 200", "body", "content-type=[\"text/plain\"]", "grpc-status=[]", "grpc-message=[]"}},
+		{"gRPC reply with another status and a challenge",
+			bodiless(200, "Content-Type", "application/grpc", "Grpc-Status", "7", "Grpc-Message", UnauthorizedBody, "WWW-Authenticate", "Bearer"),
+			Get("/anything"), grpcReply, []string{"grpc-status=[\"7\"]", "www-authenticate"}},
+		{"backend reached instead of gRPC's reply", bin, Get("/anything"), grpcReply,
+			[]string{"content-type", "grpc-status", "grpc-message", "the backend was reached", "body"}},
+		{"response header from the backend", bin, Get("/anything"),
+			Response{Status: 200, Headers: map[string][]string{"Content-Type": {"application/json; charset=utf-8"}}, Backend: &Backend{}}, nil},
+		{"empty local reply matches", bodiless(400), Get("/anything"), emptyReply, nil},
+		{"empty local reply with a content-type", local(400, ""), Get("/anything"), emptyReply,
+			[]string{"want none"}},
+		{"a body where none is expected", local(400, "Bad Request"), Get("/anything"), emptyReply,
+			[]string{`body "Bad Request", want ""`, "want none"}},
 		{"backend received what is expected", bin,
 			Get("/anything?foo=bar&baz=1").WithHeader("x-client-id", "client1").WithCookie("session=s1; theme=dark"),
 			Reached(Backend{}.Header("X-Client-Id", "client1").Without("api-key").Arg("foo", "bar").WithoutArgs("api_key").
@@ -113,10 +141,60 @@ func TestResponseValidate(t *testing.T) {
 		{Response{Status: 401, Body: "x", Backend: &Backend{}}, false}, // local reply with backend
 		{Response{Status: 200, Body: "x", Backend: &Backend{}}, false},
 		{Response{Status: 42, Body: "x"}, false},
+		{Response{Status: 400, NoBody: true}, true},
+		{Response{Status: 400, NoBody: true, Body: "x"}, false},
+		{Response{Status: 200, NoBody: true}, false}, // a 2xx local reply must state its headers
+		{Response{Status: 200, NoBody: true, Headers: map[string][]string{"grpc-status": {"16"}}}, true},
+		{Response{Status: 200, Headers: map[string][]string{"grpc-status": {"16"}}}, false}, // no body stated
+		{Response{Status: 200, NoBody: true, Backend: &Backend{}}, false},
+		{Response{Status: 200, Headers: map[string][]string{"x": {"1"}}, Backend: &Backend{}}, true},
 	}
 	for _, tt := range tests {
 		if err := tt.resp.validate(); (err == nil) != tt.ok {
 			t.Errorf("validate(%+v) = %v, want ok=%v", tt.resp, err, tt.ok)
+		}
+	}
+}
+
+// TestSenderWritesTheTargetAsIs: a URL's #fragment never leaves Go's
+// client, so only Request.Target puts one on the wire.
+func TestSenderWritesTheTargetAsIs(t *testing.T) {
+	seen := make(chan string, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen <- r.RequestURI
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	for _, tt := range []struct {
+		req  Request
+		want string
+	}{
+		{Get("/anything#frag"), "/anything"},
+		{Get("/x").WithTarget("/anything#frag"), "/anything#frag"},
+		{Get("/x").WithTarget("/a%2Fb?q=1#f"), "/a%2Fb?q=1#f"},
+	} {
+		if _, err := newSender(true, 0).send(context.Background(), addr, tt.req.withDefaults()); err != nil {
+			t.Fatal(err)
+		}
+		if got := <-seen; got != tt.want {
+			t.Errorf("%+v: the server saw request-target %q, want %q", tt.req, got, tt.want)
+		}
+	}
+}
+
+func TestRequestTargetMustBeOriginForm(t *testing.T) {
+	ks, err := NewKeySet([]string{"client1"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rn := &renderer{keys: ks, redactor: NewRedactor(ks), namespace: "ns"}
+	for target, ok := range map[string]bool{
+		"/anything#frag": true, "/anything?api-key={{key \"client1\"}}#f": true,
+		"anything": false, "//evil.example/": false, "/a b": false, "/a\x00": false, "http://h/a": false,
+	} {
+		if _, err := Get("/").WithTarget(target).render(rn); (err == nil) != ok {
+			t.Errorf("target %q: err = %v, want ok=%v", target, err, ok)
 		}
 	}
 }

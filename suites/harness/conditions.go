@@ -49,8 +49,9 @@ func (c Condition) describe(rn *renderer) string {
 
 // conditionSets returns the condition lists of an object's status that a
 // condition expectation applies to: every policy ancestor, every route
-// parent, or the object's own conditions.
-func conditionSets(u *unstructured.Unstructured) (map[string][]metav1.Condition, error) {
+// parent, one Gateway listener (when listener is set), or the object's own
+// conditions.
+func conditionSets(u *unstructured.Unstructured, listener string) (map[string][]metav1.Condition, error) {
 	var status struct {
 		Conditions []metav1.Condition `json:"conditions"`
 		Ancestors  []struct {
@@ -61,6 +62,10 @@ func conditionSets(u *unstructured.Unstructured) (map[string][]metav1.Condition,
 			ParentRef  json.RawMessage    `json:"parentRef"`
 			Conditions []metav1.Condition `json:"conditions"`
 		} `json:"parents"`
+		Listeners []struct {
+			Name       string             `json:"name"`
+			Conditions []metav1.Condition `json:"conditions"`
+		} `json:"listeners"`
 	}
 	raw, _, err := unstructured.NestedFieldNoCopy(u.Object, "status")
 	if err != nil {
@@ -76,6 +81,14 @@ func conditionSets(u *unstructured.Unstructured) (map[string][]metav1.Condition,
 		}
 	}
 	sets := map[string][]metav1.Condition{}
+	if listener != "" {
+		for _, l := range status.Listeners {
+			if l.Name == listener {
+				sets["listener "+l.Name] = l.Conditions
+			}
+		}
+		return sets, nil
+	}
 	switch u.GetKind() {
 	case TrafficPolicyKind.Kind:
 		for _, a := range status.Ancestors {
@@ -105,9 +118,18 @@ func compactJSON(raw json.RawMessage) string {
 // carry the condition, for the object's current generation; an object with
 // no entry at all does not match.
 func checkConditions(u *unstructured.Unstructured, want Condition, wantMessages []string) []string {
-	sets, err := conditionSets(u)
+	return checkListenerConditions(u, "", want, wantMessages)
+}
+
+// checkListenerConditions is checkConditions for one listener of a Gateway
+// (all of the object's entries when listener is empty).
+func checkListenerConditions(u *unstructured.Unstructured, listener string, want Condition, wantMessages []string) []string {
+	sets, err := conditionSets(u, listener)
 	if err != nil {
 		return []string{err.Error()}
+	}
+	if len(sets) == 0 && listener != "" {
+		return []string{fmt.Sprintf("status has no listener %q yet", listener)}
 	}
 	if len(sets) == 0 {
 		return []string{"status has no ancestor/parent entry yet"}

@@ -23,6 +23,11 @@ type Request struct {
 	Method  string // default GET
 	Host    string // default DefaultHost
 	Path    string // path and query; default DefaultPath (go-httpbin echoes it)
+	// Target, when set, is written on the request line byte for byte in
+	// place of Path: the only way to send a request-target Go's client
+	// would change, such as one with a #fragment (a URL's fragment never
+	// leaves the client). Origin-form: it starts with a single '/'.
+	Target string
 	// Headers are sent in this order, names exactly as written, so a
 	// repeated or oddly cased header is possible.
 	Headers []Header
@@ -48,6 +53,13 @@ func (r Request) WithHeader(name, value string) Request {
 // exactly as given (e.g. "a=1; b=2").
 func (r Request) WithCookie(cookies string) Request {
 	return r.WithHeader("Cookie", cookies)
+}
+
+// WithTarget returns a copy of r whose request line carries target as is
+// (see Request.Target).
+func (r Request) WithTarget(target string) Request {
+	r.Target = target
+	return r
 }
 
 // WithHost returns a copy of r for another Host header.
@@ -96,6 +108,11 @@ func (r Request) render(rn *renderer) (Request, error) {
 	out := r
 	out.Host = field("request host", r.Host)
 	out.Path = field("request path", r.Path)
+	out.Target = field("request target", r.Target)
+	if err == nil && out.Target != "" && (!strings.HasPrefix(out.Target, "/") || strings.HasPrefix(out.Target, "//") ||
+		strings.ContainsFunc(out.Target, func(c rune) bool { return c <= ' ' || c == 0x7f })) {
+		err = fmt.Errorf("request target %q must be origin-form: a single leading '/', no space or control character", rn.describe(r.Target))
+	}
 	out.Headers = make([]Header, len(r.Headers))
 	for i, h := range r.Headers {
 		out.Headers[i] = Header{Name: h.Name, Value: field("header "+h.Name, h.Value)}
@@ -107,7 +124,11 @@ func (r Request) render(rn *renderer) (Request, error) {
 func (r Request) describe(rn *renderer) string {
 	r = r.withDefaults()
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s (Host: %s) on Gateway %s port %d", r.Method, rn.describe(r.Path), rn.describe(r.Host), r.Gateway, r.Port)
+	target := rn.describe(r.Path)
+	if r.Target != "" {
+		target = rn.describe(r.Target) + " (request-target as is)"
+	}
+	fmt.Fprintf(&b, "%s %s (Host: %s) on Gateway %s port %d", r.Method, target, rn.describe(r.Host), r.Gateway, r.Port)
 	for _, h := range r.Headers {
 		fmt.Fprintf(&b, "\n    %s: %s", h.Name, rn.describe(h.Value))
 	}

@@ -20,8 +20,18 @@ const (
 // the gateway: exact Body, text/plain, and proof the backend was not
 // reached (the body is not the backend's echo).
 type Response struct {
-	Status  int
-	Body    string
+	Status int
+	Body   string
+	// NoBody says a local reply has no body at all (Envoy's 400 for a
+	// rejected path, gRPC's trailers-only reply); Body stays empty. Such a
+	// reply has no content-type unless Headers names one.
+	NoBody bool
+	// Headers are response headers the client must get, each with exactly
+	// these values (names in any case); an empty list means the header is
+	// absent. A Content-Type here replaces a local reply's text/plain check,
+	// and a 2xx local reply (gRPC's trailers-only form) states in Headers
+	// what tells it from the backend's answer.
+	Headers map[string][]string
 	Backend *Backend
 }
 
@@ -141,7 +151,18 @@ func (b Backend) render(rn *renderer) (Backend, error) {
 // describe shows the expectation with placeholders for keys.
 func (r Response) describe(rn *renderer) string {
 	if r.Backend == nil {
-		return fmt.Sprintf("%d local reply %q (text/plain), backend not reached", r.Status, r.Body)
+		body := fmt.Sprintf("%q", r.Body)
+		if r.NoBody {
+			body = "without a body"
+		}
+		switch {
+		case r.hasHeader("Content-Type"):
+		case r.NoBody:
+			body += " (no content-type)"
+		default:
+			body += " (text/plain)"
+		}
+		return fmt.Sprintf("%d local reply %s%s, backend not reached", r.Status, body, r.describeHeaders(", headers "))
 	}
 	b := r.Backend
 	var parts []string
@@ -164,9 +185,35 @@ func (r Response) describe(rn *renderer) string {
 		parts = append(parts, "no cookie "+k)
 	}
 	if len(parts) == 0 {
-		return fmt.Sprintf("%d from the backend", r.Status)
+		return fmt.Sprintf("%d from the backend%s", r.Status, r.describeHeaders(", response headers "))
 	}
-	return fmt.Sprintf("%d from the backend, which received: %s", r.Status, strings.Join(parts, "; "))
+	return fmt.Sprintf("%d from the backend, which received: %s%s", r.Status, strings.Join(parts, "; "), r.describeHeaders("; response headers "))
+}
+
+// hasHeader reports whether r.Headers names the header, any case.
+func (r Response) hasHeader(name string) bool {
+	for k := range r.Headers {
+		if strings.EqualFold(k, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// describeHeaders lists r.Headers after prefix, or nothing without any.
+func (r Response) describeHeaders(prefix string) string {
+	if len(r.Headers) == 0 {
+		return ""
+	}
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(r.Headers)) {
+		if len(r.Headers[k]) == 0 {
+			parts = append(parts, "no "+k)
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s=%q", k, r.Headers[k]))
+	}
+	return prefix + strings.Join(parts, " ")
 }
 
 func describeList(rn *renderer, vs []string) string {

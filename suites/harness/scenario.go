@@ -3,7 +3,6 @@ package harness
 import (
 	"errors"
 	"fmt"
-	"net/http"
 	"regexp"
 	"slices"
 
@@ -78,6 +77,9 @@ func (s Scenario) Validate(profile features.Profile) error {
 			if err := e.resp.validate(); err != nil {
 				errs = append(errs, fmt.Errorf("step %d: %w", i+1, err))
 			}
+			if e.each < 0 {
+				errs = append(errs, fmt.Errorf("step %d: ExpectEach of %d requests", i+1, e.each))
+			}
 		}
 	}
 	if expects == 0 {
@@ -97,14 +99,16 @@ func (r Response) validate() error {
 	switch {
 	case r.Status < 100 || r.Status > 599:
 		return fmt.Errorf("status %d is not an HTTP status", r.Status)
-	case ok && r.Backend == nil:
-		return fmt.Errorf("a %d must say what the backend received (Backend)", r.Status)
+	case ok && r.Backend == nil && len(r.Headers) == 0:
+		return fmt.Errorf("a %d must say what the backend received (Backend), or be a local reply stating the headers that make it one (Headers)", r.Status)
 	case !ok && r.Backend != nil:
 		return fmt.Errorf("a %d is a local reply: it cannot have Backend expectations", r.Status)
-	case !ok && r.Body == "":
-		return fmt.Errorf("a %d must state its exact local reply body, which proves the backend was not reached", r.Status)
-	case r.Status == http.StatusOK && r.Body != "":
-		return errors.New("a 200's body is the backend's echo: state Backend expectations instead of Body")
+	case r.Backend != nil && (r.Body != "" || r.NoBody):
+		return fmt.Errorf("a %d's body is the backend's echo: state Backend expectations instead of Body", r.Status)
+	case r.NoBody && r.Body != "":
+		return errors.New("NoBody and a Body: a local reply has one or the other")
+	case r.Backend == nil && r.Body == "" && !r.NoBody:
+		return fmt.Errorf("a %d must state its exact local reply body (or NoBody), which proves the backend was not reached", r.Status)
 	}
 	return nil
 }

@@ -60,9 +60,17 @@ func requireLoopback(addr string) error {
 
 // send sends the rendered request r to addr ("host:port").
 func (s *sender) send(ctx context.Context, addr string, r Request) (observed, error) {
-	req, err := http.NewRequestWithContext(ctx, r.Method, "http://"+addr+r.Path, nil)
+	path := r.Path
+	if r.Target != "" {
+		path = "/"
+	}
+	req, err := http.NewRequestWithContext(ctx, r.Method, "http://"+addr+path, nil)
 	if err != nil {
 		return observed{}, fmt.Errorf("building the request: %w", err)
+	}
+	if r.Target != "" {
+		// The request line is URL.RequestURI(): an opaque URL's Opaque as is.
+		req.URL.Opaque = r.Target
 	}
 	req.Host = r.Host
 	for _, h := range r.Headers {

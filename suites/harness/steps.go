@@ -130,10 +130,11 @@ func Expect(req Request, resp Response) Step { return expectStep{req: req, resp:
 type expectStep struct {
 	req  Request
 	resp Response
+	each int // ExpectEach: requests that must all match once consistent
 }
 
 func (s expectStep) describe(rn *renderer) string {
-	return fmt.Sprintf("expect %s\n    → %s", s.req.describe(rn), s.resp.describe(rn))
+	return fmt.Sprintf("expect %s\n    → %s%s", s.req.describe(rn), s.resp.describe(rn), s.describeEach())
 }
 
 func (s expectStep) run(ctx context.Context, x *execution) error {
@@ -173,7 +174,7 @@ func (s expectStep) run(ctx context.Context, x *execution) error {
 		})
 	if st.Held {
 		x.consistent(st.FirstMatch)
-		return nil
+		return s.holdsEach(ctx, x, addr, req, want)
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "response did not match %d times in a row within %v (%d attempts, final run of matches %d)\n",
@@ -201,13 +202,30 @@ func ExpectRoute(name string, c Condition) Step {
 	return conditionStep{ref: Ref{Kind: HTTPRouteKind, Name: name}, cond: c}
 }
 
+// ExpectGateway waits until the Gateway name's own status carries
+// condition c.
+func ExpectGateway(name string, c Condition) Step {
+	return conditionStep{ref: Ref{Kind: GatewayKind, Name: name}, cond: c}
+}
+
+// ExpectListener waits until listener of the Gateway name carries
+// condition c.
+func ExpectListener(name, listener string, c Condition) Step {
+	return conditionStep{ref: Ref{Kind: GatewayKind, Name: name}, listener: listener, cond: c}
+}
+
 type conditionStep struct {
-	ref  Ref
-	cond Condition
+	ref      Ref
+	listener string // a listener of the Gateway ref; empty for the object's own entries
+	cond     Condition
 }
 
 func (s conditionStep) describe(rn *renderer) string {
-	return fmt.Sprintf("expect %s %s status %s", s.ref.Kind.Kind, s.ref.Name, s.cond.describe(rn))
+	what := s.ref.Name
+	if s.listener != "" {
+		what += " listener " + s.listener
+	}
+	return fmt.Sprintf("expect %s %s status %s", s.ref.Kind.Kind, what, s.cond.describe(rn))
 }
 
 func (s conditionStep) run(ctx context.Context, x *execution) error {
@@ -238,7 +256,7 @@ func (s conditionStep) run(ctx context.Context, x *execution) error {
 			leak = l
 			return true
 		}
-		diffs = checkConditions(u, s.cond, messages)
+		diffs = checkListenerConditions(u, s.listener, s.cond, messages)
 		return len(diffs) == 0
 	})
 	if leak != "" {

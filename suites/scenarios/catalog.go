@@ -56,13 +56,16 @@ func allowed(req harness.Request, b harness.Backend) harness.Step {
 // received starts a backend expectation.
 func received() harness.Backend { return harness.Backend{} }
 
-// The conditions fail-closed scenarios expect (kgateway's policy and route
-// statuses).
+// The conditions fail-closed scenarios expect (kgateway's policy, route,
+// listener and Gateway statuses).
 var (
-	policyAccepted = harness.Condition{Type: "Accepted", Status: "True"}
-	policyInvalid  = harness.Condition{Type: "Accepted", Status: "False", Reason: "Invalid"}
-	routeDropped   = harness.Condition{Type: "Accepted", Status: "False", Reason: "RouteRuleDropped"}
-	routeAccepted  = harness.Condition{Type: "Accepted", Status: "True"}
+	policyAccepted   = harness.Condition{Type: "Accepted", Status: "True"}
+	policyInvalid    = harness.Condition{Type: "Accepted", Status: "False", Reason: "Invalid"}
+	routeReplaced    = harness.Condition{Type: "Accepted", Status: "False", Reason: "RouteRuleReplaced"}
+	routeAccepted    = harness.Condition{Type: "Accepted", Status: "True"}
+	listenerReplaced = harness.Condition{Type: "Accepted", Status: "False", Reason: "ListenerReplaced"}
+	gatewayReplaced  = harness.Condition{Type: "Accepted", Status: "False", Reason: "GatewayReplaced"}
+	accepted         = harness.Condition{Type: "Accepted", Status: "True"}
 )
 
 // Manifests and requests of scenarios with two routes or rules.

@@ -9,7 +9,7 @@ func init() {
 	Catalog.Register(harness.Scenario{
 		ShortName: "ConflictingDuplicateKeys",
 		Description: "One key held by two clients makes the policy invalid: its routes answer 500, the policy says " +
-			"Accepted=False naming both clients and never the key, the route RouteRuleDropped; fixing the Secret restores service.",
+			"Accepted=False naming both clients and never the key, the Gateway GatewayReplaced; fixing the Secret restores service.",
 		Features:  []features.Name{features.FailClosed},
 		Keys:      []string{"shared", "client-b"},
 		Manifests: withBase("secret.yaml", "policy.yaml"),
@@ -18,12 +18,13 @@ func init() {
 			replaced(anything.WithHeader("api-key", key("shared"))),
 			harness.ExpectPolicy("apikey-auth", harness.Condition{Type: "Accepted", Status: "False", Reason: "Invalid",
 				MessageContains: []string{"client-a", "client-b"}}),
-			harness.ExpectRoute("httpbin", routeDropped),
+			harness.ExpectGateway("gw", harness.Condition{Type: "Accepted", Status: "False", Reason: "GatewayReplaced",
+				MessageContains: []string{"client-a", "client-b"}}),
 			harness.Apply("secret-fixed.yaml"),
 			allowed(anything.WithHeader("api-key", key("shared")), received().Header("x-client-id", "client-a")),
 			allowed(anything.WithHeader("api-key", key("client-b")), received().Header("x-client-id", "client-b")),
 			harness.ExpectPolicy("apikey-auth", policyAccepted),
-			harness.ExpectRoute("httpbin", routeAccepted),
+			harness.ExpectGateway("gw", accepted),
 		},
 	})
 }

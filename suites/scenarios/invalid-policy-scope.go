@@ -17,7 +17,8 @@ func init() {
 			replaced(toSpecial),
 			allowed(toOther, received().Without("api-key")),
 			harness.ExpectPolicy("apikey-auth", policyInvalid),
-			harness.ExpectRoute("special", routeDropped),
+			harness.ExpectRoute("special", harness.Condition{Type: "Accepted", Status: "False", Reason: "RouteRuleReplaced",
+				MessageContains: []string{"Replaced Rule (0): gateway.kgateway.dev/TrafficPolicy/{{.Namespace}}/apikey-auth: "}}),
 			harness.ExpectRoute("other", routeAccepted),
 		},
 	})

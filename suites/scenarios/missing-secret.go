@@ -8,8 +8,9 @@ import (
 func init() {
 	Catalog.Register(harness.Scenario{
 		ShortName: "MissingSecret",
-		Description: "A policy whose Secret does not exist fails closed: 500 on its routes, Accepted=False naming the Secret, " +
-			"the route RouteRuleDropped; creating the Secret brings API key auth up.",
+		Description: "A Gateway policy whose Secret does not exist fails closed: the Gateway's whole route configuration " +
+			"answers 500, unknown hosts included, the policy says Accepted=False naming the Secret and the Gateway " +
+			"GatewayReplaced; creating the Secret brings API key auth up.",
 		Features:  []features.Name{features.FailClosed},
 		Keys:      []string{"client1"},
 		Manifests: withBase("policy.yaml"),
@@ -18,11 +19,15 @@ func init() {
 			replaced(anything.WithHeader("api-key", key("client1"))),
 			harness.ExpectPolicy("apikey-auth", harness.Condition{Type: "Accepted", Status: "False", Reason: "Invalid",
 				MessageContains: []string{"absent-keys"}}),
-			harness.ExpectRoute("httpbin", routeDropped),
+			replaced(anything.WithHost("unrouted.example.com")),
+			harness.ExpectGateway("gw", harness.Condition{Type: "Accepted", Status: "False", Reason: "GatewayReplaced",
+				MessageContains: []string{"absent-keys"}}),
+			harness.ExpectRoute("httpbin", routeAccepted),
 			harness.Apply("secret.yaml"),
 			denied(anything),
 			allowed(anything.WithHeader("api-key", key("client1")), received().Without("api-key")),
 			harness.ExpectPolicy("apikey-auth", policyAccepted),
+			harness.ExpectGateway("gw", accepted),
 		},
 	})
 }

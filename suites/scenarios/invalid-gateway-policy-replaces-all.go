@@ -1,0 +1,31 @@
+package scenarios
+
+import (
+	"github.com/keyconform/keyconform/suites/features"
+	"github.com/keyconform/keyconform/suites/harness"
+)
+
+func init() {
+	Catalog.Register(harness.Scenario{
+		ShortName: "InvalidGatewayPolicyReplacesAll",
+		Description: "An invalid Gateway-wide policy replaces the Gateway's whole route configuration: even a route with a " +
+			"valid policy of its own answers 500, and the Gateway says Accepted=False GatewayReplaced while the route " +
+			"stays accepted; deleting the broken policy restores the route's own auth.",
+		Features:  []features.Name{features.FailClosed, features.RouteLevel},
+		Keys:      []string{"route-client"},
+		Manifests: withBase("route-secret.yaml", "route-policy.yaml", "gateway-policy.yaml"),
+		Steps: []harness.Step{
+			replaced(anything.WithHeader("api-key", key("route-client"))),
+			replaced(anything),
+			harness.ExpectGateway("gw", harness.Condition{Type: "Accepted", Status: "False", Reason: "GatewayReplaced",
+				MessageContains: []string{"absent-keys"}}),
+			harness.ExpectPolicy("gateway-auth", policyInvalid),
+			harness.ExpectPolicy("route-auth", policyAccepted),
+			harness.ExpectRoute("httpbin", routeAccepted),
+			harness.Delete("gateway-policy.yaml"),
+			allowed(anything.WithHeader("api-key", key("route-client")), received().Without("api-key")),
+			denied(anything),
+			harness.ExpectGateway("gw", accepted),
+		},
+	})
+}

@@ -1,0 +1,25 @@
+package scenarios
+
+import (
+	"github.com/keyconform/keyconform/suites/features"
+	"github.com/keyconform/keyconform/suites/harness"
+)
+
+func init() {
+	Catalog.Register(harness.Scenario{
+		ShortName: "ReplacedRouteKeepsGatewayAuth",
+		Description: "A route replaced for its invalid policy loses only its own per-filter config: the valid Gateway " +
+			"policy still runs before the router's 500, so a request without the Gateway's key gets 401 and one with " +
+			"it gets 500; the route says Accepted=False RouteRuleReplaced.",
+		Features:  []features.Name{features.FailClosed, features.RouteLevel},
+		Keys:      []string{"gateway"},
+		Manifests: withBase("secret.yaml", "gateway-policy.yaml", "route-policy.yaml"),
+		Steps: []harness.Step{
+			replaced(anything.WithHeader("api-key", key("gateway"))),
+			denied(anything),
+			harness.ExpectRoute("httpbin", routeReplaced),
+			harness.ExpectPolicy("route-auth", policyInvalid),
+			harness.ExpectGateway("gw", accepted),
+		},
+	})
+}
