@@ -2,9 +2,7 @@ package harness
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strings"
 )
 
 // ExpectEach is Expect, then n more requests in a row that must each match,
@@ -33,17 +31,7 @@ func (s expectStep) holdsEach(ctx context.Context, x *execution, addr string, re
 				continue
 			}
 		}
-		var b strings.Builder
-		fmt.Fprintf(&b, "response %d of the %d that must each match, once consistent, did not\n", i, s.each)
-		fmt.Fprintf(&b, "request:  %s (gateway address %s)\n", s.req.describe(x.render), addr)
-		fmt.Fprintf(&b, "expected: %s\n", s.resp.describe(x.render))
-		if err != nil {
-			fmt.Fprintf(&b, "actual:   request failed: %v", err)
-		} else {
-			fmt.Fprintf(&b, "actual:   %s\n", describeObserved(got))
-			fmt.Fprintf(&b, "mismatch: %s", strings.Join(diffs, "\n          "))
-		}
-		return errors.New(b.String())
+		return s.mismatch(x, addr, fmt.Sprintf("response %d of the %d that must each match, once consistent, did not", i, s.each), got, err, diffs)
 	}
 	return nil
 }

@@ -176,16 +176,23 @@ func (s expectStep) run(ctx context.Context, x *execution) error {
 		x.consistent(st.FirstMatch)
 		return s.holdsEach(ctx, x, addr, req, want)
 	}
+	return s.mismatch(x, addr, fmt.Sprintf("response did not match %d times in a row within %v (%d attempts, final run of matches %d)",
+		x.timeouts.RequiredConsecutiveSuccesses, x.timeouts.MaxTimeToConsistency, st.Attempts, st.Matches), bad, badErr, badDiffs)
+}
+
+// mismatch is the failure of an expectation: what went wrong, the request,
+// the expectation and the response that did not match (or why the request
+// failed), keys shown as placeholders.
+func (s expectStep) mismatch(x *execution, addr, headline string, got observed, err error, diffs []string) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "response did not match %d times in a row within %v (%d attempts, final run of matches %d)\n",
-		x.timeouts.RequiredConsecutiveSuccesses, x.timeouts.MaxTimeToConsistency, st.Attempts, st.Matches)
+	fmt.Fprintf(&b, "%s\n", headline)
 	fmt.Fprintf(&b, "request:  %s (gateway address %s)\n", s.req.describe(x.render), addr)
 	fmt.Fprintf(&b, "expected: %s\n", s.resp.describe(x.render))
-	if badErr != nil {
-		fmt.Fprintf(&b, "actual:   request failed: %v", badErr)
+	if err != nil {
+		fmt.Fprintf(&b, "actual:   request failed: %v", err)
 	} else {
-		fmt.Fprintf(&b, "actual:   %s\n", describeObserved(bad))
-		fmt.Fprintf(&b, "mismatch: %s", strings.Join(badDiffs, "\n          "))
+		fmt.Fprintf(&b, "actual:   %s\n", describeObserved(got))
+		fmt.Fprintf(&b, "mismatch: %s", strings.Join(diffs, "\n          "))
 	}
 	return errors.New(b.String())
 }
