@@ -55,9 +55,9 @@ GATEWAY_CLASS ?= kgateway
 SUPPORTED_FEATURES ?=
 
 .PHONY: e2e-sim
-e2e-sim: tools ## The suites on the local environment (sim target).
+e2e-sim: tools $(if $(filter envoy-gateway,$(IMPL)),tools-envoy-gateway) ## The suites on the local environment (sim target); IMPL=envoy-gateway: on Envoy Gateway's control plane, in its dialect.
 	ARTIFACTS=$(abspath $(ARTIFACTS)) $(GINKGO) $(if $(CI),--no-color) -p --procs=$(E2E_PROCS) --timeout=20m ./suites -- \
-		--target=sim --poll-interval=20ms $(E2E_ARGS)
+		--target=sim --poll-interval=20ms $(if $(filter-out keyconform,$(IMPL)),--implementation=$(IMPL)) $(E2E_ARGS)
 
 .PHONY: e2e-against-run
 e2e-against-run: tools ## The suites' cluster target against the environment of `make run` (status addresses, every feature).

@@ -11,6 +11,8 @@ import (
 
 	confv1 "sigs.k8s.io/gateway-api/conformance/apis/v1"
 
+	"github.com/keyconform/keyconform/internal/egmodule"
+	"github.com/keyconform/keyconform/suites/dialect"
 	"github.com/keyconform/keyconform/suites/features"
 	"github.com/keyconform/keyconform/suites/harness"
 	"github.com/keyconform/keyconform/suites/scenarios"
@@ -22,7 +24,8 @@ import (
 // that flag), $KUBECONFIG or ~/.kube/config.
 var (
 	flagTarget         = flag.String("target", targets.Sim, "where to run: sim (local environment), kind (a kind cluster with the project's controller and Envoy) or cluster (the current kubeconfig, any implementation)")
-	flagGatewayClass   = flag.String("gateway-class", targets.SimGatewayClass, "GatewayClass of the implementation under test")
+	flagGatewayClass   = flag.String("gateway-class", "", "GatewayClass of the implementation under test (default: the sim's for --implementation, else kgateway)")
+	flagImpl           = flag.String("implementation", "", "the policy dialect to speak: "+strings.Join(dialect.Names(), ", ")+" (default: from the GatewayClass's controllerName; on sim kgateway, the reference controller; envoy-gateway runs Envoy Gateway's control plane)")
 	flagSupported      = flag.String("supported-features", "", "comma-separated extended features the implementation supports (sim and kind run the project's own implementation, which supports them all: there the default is every feature)")
 	flagExempt         = flag.String("exempt-features", "", "comma-separated features to leave out")
 	flagAllFeatures    = flag.Bool("all-features", false, "claim every feature of the profile")
@@ -30,11 +33,11 @@ var (
 	flagSkipTests      = flag.String("skip-tests", "", "comma-separated scenarios to skip")
 	flagReportOutput   = flag.String("report-output", "", "conformance report file (default $ARTIFACTS/conformance-report-<target>.yaml)")
 	flagJUnitOutput    = flag.String("junit-output", "", "JUnit report file (default $ARTIFACTS/junit-<target>.xml)")
-	flagOrganization   = flag.String("organization", "keyconform", "implementation's organization, for the report")
-	flagProject        = flag.String("project", "keyconform", "implementation's project, for the report")
-	flagURL            = flag.String("url", "https://github.com/keyconform/keyconform", "implementation's URL, for the report")
-	flagVersion        = flag.String("version", "dev", "implementation's version, for the report")
-	flagContact        = flag.String("contact", "@keyconform/maintainers", "comma-separated contacts of the implementation's maintainers, for the report")
+	flagOrganization   = flag.String("organization", "", "implementation's organization, for the report (default: the sim's implementation)")
+	flagProject        = flag.String("project", "", "implementation's project, for the report (default: the sim's implementation)")
+	flagURL            = flag.String("url", "", "implementation's URL, for the report (default: the sim's implementation)")
+	flagVersion        = flag.String("version", "", "implementation's version, for the report (default: the sim's implementation)")
+	flagContact        = flag.String("contact", "", "comma-separated contacts of the implementation's maintainers, for the report (default: the sim's implementation)")
 	flagMode           = flag.String("mode", "default", "operating mode of the implementation, for the report")
 	flagCleanup        = flag.Bool("cleanup", true, "delete what each scenario created when it ends")
 	flagGatewayAddress = flag.String("gateway-address", "", "kind/cluster targets: how to reach Gateway listeners: status (the Gateway's status address), port-forward (to the Gateway's Service pods), or a host to use instead of the status address (default: status for cluster, port-forward for kind)")
@@ -90,9 +93,33 @@ func loadOptions() (options, error) {
 	if deployDir == "" {
 		deployDir = filepath.Join(artifacts, "deploy")
 	}
+	impl := *flagImpl
+	if impl != "" {
+		_, err := dialect.ByName(impl)
+		errs = append(errs, prefixErr("--implementation", err))
+	} else if *flagTarget == targets.Sim {
+		impl = dialect.KGateway{}.Name()
+	}
+	gatewayClass := *flagGatewayClass
+	if gatewayClass == "" {
+		gatewayClass = targets.SimGatewayClass
+		if sim, ok := targets.SimImplementations[impl]; ok && *flagTarget == targets.Sim {
+			gatewayClass = sim.GatewayClass
+		}
+	}
+	// Reports of runs against another implementation do not overwrite the
+	// reference implementation's.
+	runName := *flagTarget
+	if impl != "" && impl != (dialect.KGateway{}).Name() {
+		runName += "-" + impl
+	}
+	identity := simIdentity[impl]
+	if *flagTarget != targets.Sim {
+		identity = simIdentity[dialect.KGateway{}.Name()]
+	}
 	o := options{
 		target: targets.Config{
-			Target: *flagTarget, GatewayClass: *flagGatewayClass, Artifacts: artifacts,
+			Target: *flagTarget, GatewayClass: gatewayClass, Implementation: impl, Artifacts: artifacts,
 			GatewayAddress: address,
 			Kind: targets.KindConfig{ClusterName: *flagKindName, NodeImage: *flagKindImage, KeepCluster: *flagKindKeep,
 				DeployDir: deployDir, Images: splitList(*flagKindImages), ReadyTimeout: timeouts.GatewayReadyTimeout},
@@ -102,11 +129,12 @@ func loadOptions() (options, error) {
 		timeouts:     timeouts,
 		cleanup:      *flagCleanup,
 		artifacts:    artifacts,
-		reportOutput: orDefault(*flagReportOutput, filepath.Join(artifacts, "conformance-report-"+*flagTarget+".yaml")),
-		junitOutput:  orDefault(*flagJUnitOutput, filepath.Join(artifacts, "junit-"+*flagTarget+".xml")),
+		reportOutput: orDefault(*flagReportOutput, filepath.Join(artifacts, "conformance-report-"+runName+".yaml")),
+		junitOutput:  orDefault(*flagJUnitOutput, filepath.Join(artifacts, "junit-"+runName+".xml")),
 		report: harness.ReportInput{
-			Implementation: confv1.Implementation{Organization: *flagOrganization, Project: *flagProject, URL: *flagURL,
-				Version: *flagVersion, Contact: splitList(*flagContact)},
+			Implementation: confv1.Implementation{Organization: orDefault(*flagOrganization, identity.Organization),
+				Project: orDefault(*flagProject, identity.Project), URL: orDefault(*flagURL, identity.URL),
+				Version: orDefault(*flagVersion, identity.Version), Contact: splitList(orDefault(*flagContact, strings.Join(identity.Contact, ",")))},
 			Mode: *flagMode, GatewayAPIVersion: "v1.6.3", GatewayAPIChannel: "standard", Date: time.Now(),
 		},
 	}
@@ -116,6 +144,16 @@ func loadOptions() (options, error) {
 		return options{}, fmt.Errorf("invalid flags:\n%w", err)
 	}
 	return o, nil
+}
+
+// simIdentity is who the sim target's control plane is, for the report:
+// the project's reference controller, or Envoy Gateway at the version the
+// environment builds.
+var simIdentity = map[string]confv1.Implementation{
+	"kgateway": {Organization: "keyconform", Project: "keyconform", URL: "https://github.com/keyconform/keyconform",
+		Version: "dev", Contact: []string{"@keyconform/maintainers"}},
+	"envoy-gateway": {Organization: "envoyproxy", Project: "gateway", URL: "https://github.com/envoyproxy/gateway",
+		Version: egmodule.Version, Contact: []string{"https://github.com/envoyproxy/gateway/blob/main/GOVERNANCE.md"}},
 }
 
 // ownImplementation says the target runs the project's controller, which

@@ -22,6 +22,7 @@ import (
 	"k8s.io/klog/v2"
 	"sigs.k8s.io/e2e-framework/klient/k8s"
 
+	"github.com/keyconform/keyconform/suites/dialect"
 	"github.com/keyconform/keyconform/suites/features"
 	"github.com/keyconform/keyconform/suites/harness"
 	"github.com/keyconform/keyconform/suites/scenarios"
@@ -38,6 +39,8 @@ var (
 	started  targets.Started  // on the process that started the target
 	attached targets.Attached // on the others
 	runner   *harness.Runner
+	// gaps are the scenarios the run's dialect cannot express, with why.
+	gaps map[string]string
 	// procFailed records a failed scenario in this process.
 	procFailed atomic.Bool
 )
@@ -58,26 +61,51 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 	st, err := targets.Start(ctx, o.target)
 	must(err)
 	started = st
-	must(harness.AwaitGatewayClass(ctx, started, o.timeouts))
-	progressf("[suite] target %s ready in %.2fs", o.target.Target, time.Since(start).Seconds())
-	h, err := started.Handle().Encode()
+	controller, err := harness.AwaitGatewayClass(ctx, started, o.timeouts)
+	must(err)
+	d, err := chooseDialect(o.target.Implementation, controller)
+	must(err)
+	progressf("[suite] target %s ready in %.2fs; GatewayClass %s (%s), dialect %s",
+		o.target.Target, time.Since(start).Seconds(), started.GatewayClass(), controller, d.Name())
+	handle := started.Handle()
+	handle.Dialect = d.Name()
+	h, err := handle.Encode()
 	must(err)
 	return h
-}, func(ctx SpecContext, handle []byte) {
+}, func(ctx SpecContext, data []byte) {
 	var err error
 	opts, err = loadOptions()
 	must(err)
+	h, err := targets.DecodeHandle(data)
+	must(err)
 	var env harness.Environment = started
 	if started == nil {
-		h, err := targets.DecodeHandle(handle)
-		must(err)
 		attached, err = targets.Attach(h)
 		must(err)
 		env = attached
 	}
-	runner = &harness.Runner{Env: env, Manifests: scenarios.Manifests, Timeouts: opts.timeouts,
+	d, err := dialect.ByName(h.Dialect)
+	must(err)
+	gaps = map[string]string{}
+	for _, s := range scenarios.Catalog.All() {
+		reason, err := harness.DialectGap(s, scenarios.Manifests, d)
+		must(err)
+		if reason != "" {
+			gaps[s.ShortName] = fmt.Sprintf("not expressible in the %s dialect: %s", d.Name(), reason)
+		}
+	}
+	runner = &harness.Runner{Env: env, Manifests: scenarios.Manifests, Timeouts: opts.timeouts, Dialect: d,
 		Cleanup: opts.cleanup, Log: GinkgoWriter, Progress: os.Stderr}
 })
+
+// chooseDialect is --implementation when given, else the dialect of the
+// GatewayClass's controller.
+func chooseDialect(flag, controller string) (dialect.Dialect, error) {
+	if flag != "" {
+		return dialect.ByName(flag)
+	}
+	return dialect.ForController(controller)
+}
 
 var _ = SynchronizedAfterSuite(func() {
 	if attached != nil {
@@ -103,6 +131,9 @@ var _ = Describe("API key auth", func() {
 		It(s.ShortName, Label(specLabels(s)...), func(ctx SpecContext) {
 			if d := opts.selection.Decide(s); d.Outcome != harness.Run {
 				Skip(d.Reason)
+			}
+			if reason := gaps[s.ShortName]; reason != "" {
+				Skip(reason)
 			}
 			res := runner.Run(ctx, s)
 			AddReportEntry(consistencyEntry, res.Consistency, ReportEntryVisibilityNever)
@@ -132,10 +163,10 @@ var _ = Describe("API key auth", func() {
 		tc.MaxTimeToConsistency = min(tc.MaxTimeToConsistency, 2*time.Second)
 		// Its progress lines go to the spec's log: a "FAILED" line in the
 		// run's output would read as a real failure.
-		broken := &harness.Runner{Env: runner.Env, Manifests: scenarios.Manifests, Timeouts: tc,
+		broken := &harness.Runner{Env: runner.Env, Manifests: scenarios.Manifests, Timeouts: tc, Dialect: runner.Dialect,
 			Cleanup: opts.cleanup, Log: GinkgoWriter, Progress: GinkgoWriter, Tamper: disableAPIKeyAuth}
 		res := broken.Run(ctx, s)
-		Expect(res.Passed).To(BeFalse(), "MissingKey passed although every TrafficPolicy was rewritten to disable API key auth")
+		Expect(res.Passed).To(BeFalse(), "MissingKey passed although every policy was rewritten without API key auth")
 		// The first step sends a valid key and expects it removed; with the
 		// filter off it reaches the backend, which echoes it back.
 		Expect(res.Failure).To(ContainSubstring("step 1/"))
@@ -145,14 +176,14 @@ var _ = Describe("API key auth", func() {
 	})
 })
 
-// disableAPIKeyAuth rewrites every TrafficPolicy to `disable: {}`: a data
-// plane that lets everything through.
+// disableAPIKeyAuth rewrites every rendered policy so that it no longer
+// configures API key auth: a data plane that lets everything through.
 func disableAPIKeyAuth(obj k8s.Object) {
 	u, ok := obj.(*unstructured.Unstructured)
-	if !ok || u.GetKind() != harness.TrafficPolicyKind.Kind {
+	if !ok || u.GroupVersionKind() != runner.Dialect.PolicyKind() {
 		return
 	}
-	Expect(unstructured.SetNestedMap(u.Object, map[string]any{"disable": map[string]any{}}, "spec", "apiKeyAuth")).To(Succeed())
+	unstructured.RemoveNestedField(u.Object, "spec", "apiKeyAuth")
 }
 
 // must fails the current node with err's message as is: these errors are

@@ -10,12 +10,16 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/keyconform/keyconform/suites/dialect"
 )
 
 // Kinds whose status conditions scenarios check, and which they patch.
 var (
-	SecretKind         = schema.GroupVersionKind{Version: "v1", Kind: "Secret"}
-	TrafficPolicyKind  = schema.GroupVersionKind{Group: "gateway.kgateway.dev", Version: "v1alpha1", Kind: "TrafficPolicy"}
+	SecretKind = schema.GroupVersionKind{Version: "v1", Kind: "Secret"}
+	// PolicyKind is the intent kind scenarios write policies as; the run's
+	// dialect renders it into the implementation's policy kind.
+	PolicyKind         = dialect.IntentKind
 	HTTPRouteKind      = schema.GroupVersionKind{Group: "gateway.networking.k8s.io", Version: "v1", Kind: "HTTPRoute"}
 	GatewayKind        = schema.GroupVersionKind{Group: "gateway.networking.k8s.io", Version: "v1", Kind: "Gateway"}
 	ReferenceGrantKind = schema.GroupVersionKind{Group: "gateway.networking.k8s.io", Version: "v1beta1", Kind: "ReferenceGrant"}
@@ -48,9 +52,9 @@ func (c Condition) describe(rn *renderer) string {
 }
 
 // conditionSets returns the condition lists of an object's status that a
-// condition expectation applies to: every policy ancestor, every route
-// parent, one Gateway listener (when listener is set), or the object's own
-// conditions.
+// condition expectation applies to: every route parent, a Gateway's (or
+// GatewayClass's) own conditions or one of its listeners (when listener is
+// set), or every ancestor of a policy.
 func conditionSets(u *unstructured.Unstructured, listener string) (map[string][]metav1.Condition, error) {
 	var status struct {
 		Conditions []metav1.Condition `json:"conditions"`
@@ -90,16 +94,17 @@ func conditionSets(u *unstructured.Unstructured, listener string) (map[string][]
 		return sets, nil
 	}
 	switch u.GetKind() {
-	case TrafficPolicyKind.Kind:
-		for _, a := range status.Ancestors {
-			sets["ancestor "+compactJSON(a.AncestorRef)] = a.Conditions
-		}
 	case HTTPRouteKind.Kind:
 		for _, p := range status.Parents {
 			sets["parent "+compactJSON(p.ParentRef)] = p.Conditions
 		}
-	default:
+	case GatewayKind.Kind, "GatewayClass":
 		sets["status"] = status.Conditions
+	default:
+		// A policy, whatever its dialect's kind: Gateway API's PolicyStatus.
+		for _, a := range status.Ancestors {
+			sets["ancestor "+compactJSON(a.AncestorRef)] = a.Conditions
+		}
 	}
 	return sets, nil
 }

@@ -14,18 +14,21 @@ import (
 var gatewayClassKind = schema.GroupVersionKind{Group: "gateway.networking.k8s.io", Version: "v1", Kind: "GatewayClass"}
 
 // AwaitGatewayClass waits until the environment's GatewayClass exists and
-// is Accepted, as Gateway API conformance does before any test.
-func AwaitGatewayClass(ctx context.Context, env Environment, tc TimeoutConfig) error {
+// is Accepted, as Gateway API conformance does before any test, and
+// returns its controllerName.
+func AwaitGatewayClass(ctx context.Context, env Environment, tc TimeoutConfig) (string, error) {
 	res, err := resources.New(env.RESTConfig())
 	if err != nil {
-		return fmt.Errorf("kubernetes client: %w", err)
+		return "", fmt.Errorf("kubernetes client: %w", err)
 	}
+	var controller string
 	err = awaitObject(ctx, res, gatewayClassKind, "", env.GatewayClass(), tc.PollInterval, tc.GatewayReadyTimeout, tc.APITimeout,
 		func(u *unstructured.Unstructured) string {
+			controller, _, _ = unstructured.NestedString(u.Object, "spec", "controllerName")
 			return strings.Join(checkConditions(u, Condition{Type: "Accepted", Status: metav1.ConditionTrue}, nil), "; ")
 		})
 	if err != nil {
-		return fmt.Errorf("%w (is an implementation installed, and is --gateway-class right?)", err)
+		return "", fmt.Errorf("%w (is an implementation installed, and is --gateway-class right?)", err)
 	}
-	return nil
+	return controller, nil
 }

@@ -6,18 +6,23 @@ import (
 	"errors"
 	"fmt"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/e2e-framework/klient/k8s/resources"
 )
 
 // leakSweepKinds are the objects whose status (or, for Events, whole
-// content) an implementation writes and a key must never reach.
-var leakSweepKinds = []schema.GroupVersionKind{
-	{Version: "v1", Kind: "EventList"},
-	{Group: TrafficPolicyKind.Group, Version: TrafficPolicyKind.Version, Kind: "TrafficPolicyList"},
-	{Group: HTTPRouteKind.Group, Version: HTTPRouteKind.Version, Kind: "HTTPRouteList"},
-	{Group: GatewayKind.Group, Version: GatewayKind.Version, Kind: "GatewayList"},
+// content) an implementation writes and a key must never reach: Events,
+// the dialect's policies, routes and Gateways.
+func (x *execution) leakSweepKinds() []schema.GroupVersionKind {
+	policy := x.dialect.PolicyKind()
+	return []schema.GroupVersionKind{
+		{Version: "v1", Kind: "EventList"},
+		policy.GroupVersion().WithKind(policy.Kind + "List"),
+		{Group: HTTPRouteKind.Group, Version: HTTPRouteKind.Version, Kind: "HTTPRouteList"},
+		{Group: GatewayKind.Group, Version: GatewayKind.Version, Kind: "GatewayList"},
+	}
 }
 
 // sweepLeaks looks for a known key in every Event of the scenario's
@@ -27,12 +32,15 @@ var leakSweepKinds = []schema.GroupVersionKind{
 func (x *execution) sweepLeaks(ctx context.Context, failed bool) error {
 	var errs []error
 	for _, ns := range x.namespaces {
-		for _, gvk := range leakSweepKinds {
+		for _, gvk := range x.leakSweepKinds() {
 			list := &unstructured.UnstructuredList{}
 			list.SetGroupVersionKind(gvk)
 			err := withTimeout(ctx, x.timeouts.APITimeout, func(ctx context.Context) error {
 				return x.res.List(ctx, list, resources.WithFieldSelector("metadata.namespace="+ns))
 			})
+			if meta.IsNoMatchError(err) {
+				continue // a kind the cluster does not serve holds no key
+			}
 			if err != nil {
 				errs = append(errs, fmt.Errorf("leak sweep: listing %s in %s: %w", gvk.Kind, ns, err))
 				continue

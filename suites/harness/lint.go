@@ -20,7 +20,7 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 	gwv1beta1 "sigs.k8s.io/gateway-api/apis/v1beta1"
 
-	"github.com/keyconform/keyconform/controller/api/v1alpha1"
+	"github.com/keyconform/keyconform/suites/dialect"
 	"github.com/keyconform/keyconform/suites/features"
 )
 
@@ -31,7 +31,7 @@ var manifestScheme = func() *runtime.Scheme {
 	utilruntime.Must(appsv1.AddToScheme(s))
 	utilruntime.Must(gwv1.Install(s))
 	utilruntime.Must(gwv1beta1.Install(s))
-	utilruntime.Must(v1alpha1.AddToScheme(s))
+	utilruntime.Must(dialect.AddToScheme(s))
 	return s
 }()
 
@@ -43,14 +43,9 @@ func Lint(s Scenario, fsys fs.FS, profile features.Profile) error {
 	if err := s.Validate(profile); err != nil {
 		return err
 	}
-	ks, err := NewKeySet(s.Keys, s.LiteralKeys)
+	rn, err := lintRenderer(s)
 	if err != nil {
-		return fmt.Errorf("scenario %s: %w", s.ShortName, err)
-	}
-	rn := &renderer{keys: ks, redactor: NewRedactor(ks), namespace: namespaceName(s.Dir, "", "lint0"),
-		extra: map[string]string{}, gatewayClass: "lint"}
-	for _, alias := range s.Namespaces {
-		rn.extra[alias] = namespaceName(s.Dir, alias, "lint0")
+		return err
 	}
 	var errs []error
 	for _, f := range ManifestFiles(s) {
@@ -67,6 +62,21 @@ func Lint(s Scenario, fsys fs.FS, profile features.Profile) error {
 		return fmt.Errorf("scenario %s: %w", s.ShortName, err)
 	}
 	return nil
+}
+
+// lintRenderer renders s's templates with placeholder namespaces and keys,
+// to check them without a cluster.
+func lintRenderer(s Scenario) (*renderer, error) {
+	ks, err := NewKeySet(s.Keys, s.LiteralKeys)
+	if err != nil {
+		return nil, fmt.Errorf("scenario %s: %w", s.ShortName, err)
+	}
+	rn := &renderer{keys: ks, redactor: NewRedactor(ks), namespace: namespaceName(s.Dir, "", "lint0"),
+		extra: map[string]string{}, gatewayClass: "lint"}
+	for _, alias := range s.Namespaces {
+		rn.extra[alias] = namespaceName(s.Dir, alias, "lint0")
+	}
+	return rn, nil
 }
 
 // ManifestFiles lists every manifest file s uses, resolved against the
@@ -178,7 +188,7 @@ func lintStep(st Step, rn *renderer) error {
 	return nil
 }
 
-var knownPatchKinds = map[schema.GroupVersionKind]bool{SecretKind: true, TrafficPolicyKind: true, HTTPRouteKind: true, GatewayKind: true, ReferenceGrantKind: true}
+var knownPatchKinds = map[schema.GroupVersionKind]bool{SecretKind: true, PolicyKind: true, HTTPRouteKind: true, GatewayKind: true, ReferenceGrantKind: true}
 
 func mapValues(m map[string]string) []string {
 	out := make([]string, 0, len(m))

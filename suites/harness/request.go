@@ -10,7 +10,7 @@ import (
 // base manifests create (fixtures/scenarios/base).
 const (
 	DefaultGateway = "gw"
-	DefaultPort    = 8080
+	DefaultPort    = 8180
 	DefaultHost    = "www.example.com"
 	DefaultPath    = "/anything"
 )

@@ -18,6 +18,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/e2e-framework/klient/k8s"
 	"sigs.k8s.io/e2e-framework/klient/k8s/resources"
+
+	"github.com/keyconform/keyconform/suites/dialect"
 )
 
 // ScenarioLabel marks every namespace the suite creates with the scenario
@@ -35,8 +37,11 @@ type Runner struct {
 	Log io.Writer
 	// Progress receives a line when a scenario starts and when it ends.
 	Progress io.Writer
-	// Tamper, when set, alters every object before it is applied: a fault
-	// injector proving the suite reports a broken implementation.
+	// Dialect renders the scenarios' policies for the implementation.
+	Dialect dialect.Dialect
+	// Tamper, when set, alters every object before it is applied (after
+	// the dialect renders it): a fault injector proving the suite reports
+	// a broken implementation.
 	Tamper func(k8s.Object)
 
 	once   sync.Once
@@ -110,6 +115,7 @@ type execution struct {
 	env       Environment
 	manifests fs.FS
 	timeouts  TimeoutConfig
+	dialect   dialect.Dialect
 	tamper    func(k8s.Object)
 	res       *resources.Resources
 	render    *renderer
@@ -120,6 +126,9 @@ type execution struct {
 	namespaces []string
 	applied    []appliedObject
 	addresses  map[string]string
+	// policies are the intents applied, by namespace/name: what a patch of
+	// a policy edits before the dialect renders it again.
+	policies map[string]*unstructured.Unstructured
 
 	// lastMutation names the latest change and when it was made; the next
 	// request expectation measures time to consistency from it.
@@ -152,10 +161,11 @@ func (r *Runner) newExecution(s Scenario) (*execution, error) {
 		log = io.Discard
 	}
 	return &execution{
-		scenario: s, env: r.Env, manifests: r.Manifests, timeouts: r.Timeouts, tamper: r.Tamper,
+		scenario: s, env: r.Env, manifests: r.Manifests, timeouts: r.Timeouts, dialect: r.Dialect, tamper: r.Tamper,
 		res: res, render: rn, redactor: redactor, log: log,
 		send:      newSender(r.Env.LoopbackOnly(), r.Timeouts.RequestTimeout),
 		addresses: map[string]string{},
+		policies:  map[string]*unstructured.Unstructured{},
 	}, nil
 }
 
@@ -250,26 +260,43 @@ func (x *execution) apply(ctx context.Context, file string) ([]appliedObject, er
 	}
 	var out []appliedObject
 	for _, o := range objs {
-		if x.tamper != nil {
-			x.tamper(o)
+		if u, ok := o.(*unstructured.Unstructured); ok && u.GroupVersionKind() == PolicyKind {
+			x.policies[u.GetNamespace()+"/"+u.GetName()] = u.DeepCopy()
 		}
-		gvk, err := kindOf(o)
+		a, err := x.applyObject(ctx, o)
 		if err != nil {
 			return nil, fmt.Errorf("applying %s: %w", file, err)
 		}
-		a := appliedObject{obj: o, gvk: gvk}
-		err = withTimeout(ctx, x.timeouts.APITimeout, func(ctx context.Context) error {
-			var err error
-			a.verb, err = CreateOrReplace(ctx, x.res, o)
-			return err
-		})
-		if err != nil {
-			return nil, fmt.Errorf("applying %s: %s %s/%s: %w", file, gvk.Kind, o.GetNamespace(), o.GetName(), err)
-		}
-		x.applied = append(x.applied, a)
 		out = append(out, a)
 	}
 	return out, nil
+}
+
+// applyObject renders one manifest object through the dialect and creates
+// or replaces it.
+func (x *execution) applyObject(ctx context.Context, o k8s.Object) (appliedObject, error) {
+	o, err := x.rendered(o)
+	if err != nil {
+		return appliedObject{}, err
+	}
+	if x.tamper != nil {
+		x.tamper(o)
+	}
+	gvk, err := kindOf(o)
+	if err != nil {
+		return appliedObject{}, err
+	}
+	a := appliedObject{obj: o, gvk: gvk}
+	err = withTimeout(ctx, x.timeouts.APITimeout, func(ctx context.Context) error {
+		var err error
+		a.verb, err = CreateOrReplace(ctx, x.res, o)
+		return err
+	})
+	if err != nil {
+		return appliedObject{}, fmt.Errorf("%s %s/%s: %w", gvk.Kind, o.GetNamespace(), o.GetName(), err)
+	}
+	x.applied = append(x.applied, a)
+	return a, nil
 }
 
 // awaitReady waits until the Deployments of the setup are available and

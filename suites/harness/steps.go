@@ -59,6 +59,9 @@ func (s deleteStep) run(ctx context.Context, x *execution) error {
 			return err
 		}
 		for _, o := range objs {
+			if o, err = x.rendered(o); err != nil {
+				return err
+			}
 			gvk, err := kindOf(o)
 			if err != nil {
 				return err
@@ -109,6 +112,9 @@ func (s patchStep) run(ctx context.Context, x *execution) error {
 	body, err := yaml.YAMLToJSON([]byte(text))
 	if err != nil {
 		return fmt.Errorf("patch of %s %s is not YAML: %s", s.ref.Kind.Kind, s.ref.Name, x.redactor.Redact(err.Error()))
+	}
+	if s.ref.Kind == PolicyKind {
+		return x.patchPolicy(ctx, ns, s.ref.Name, body)
 	}
 	u := &unstructured.Unstructured{}
 	u.SetGroupVersionKind(s.ref.Kind)
@@ -197,10 +203,10 @@ func (s expectStep) mismatch(x *execution, addr, headline string, got observed, 
 	return errors.New(b.String())
 }
 
-// ExpectPolicy waits until every status ancestor entry of the TrafficPolicy
-// name carries condition c.
+// ExpectPolicy waits until every status ancestor entry of the policy name
+// (as the run's dialect renders it) carries condition c.
 func ExpectPolicy(name string, c Condition) Step {
-	return conditionStep{ref: Ref{Kind: TrafficPolicyKind, Name: name}, cond: c}
+	return conditionStep{ref: Ref{Kind: PolicyKind, Name: name}, cond: c}
 }
 
 // ExpectRoute waits until every status parent entry of the HTTPRoute name
@@ -252,7 +258,7 @@ func (s conditionStep) run(ctx context.Context, x *execution) error {
 		var u *unstructured.Unstructured
 		err := withTimeout(ctx, x.timeouts.APITimeout, func(ctx context.Context) error {
 			var err error
-			u, err = getUnstructured(ctx, x.res, s.ref.Kind, ns, s.ref.Name)
+			u, err = getUnstructured(ctx, x.res, x.kind(s.ref.Kind), ns, s.ref.Name)
 			return err
 		})
 		if err != nil {
@@ -266,14 +272,15 @@ func (s conditionStep) run(ctx context.Context, x *execution) error {
 		diffs = checkListenerConditions(u, s.listener, s.cond, messages)
 		return len(diffs) == 0
 	})
+	kind := x.kind(s.ref.Kind).Kind
 	if leak != "" {
-		return fmt.Errorf("%s %s/%s status contains an API key: %s", s.ref.Kind.Kind, ns, s.ref.Name, leak)
+		return fmt.Errorf("%s %s/%s status contains an API key: %s", kind, ns, s.ref.Name, leak)
 	}
 	if st.Held {
 		return nil
 	}
 	return fmt.Errorf("%s %s/%s status did not reach %s within %v\nactual: %s",
-		s.ref.Kind.Kind, ns, s.ref.Name, s.cond.describe(x.render), x.timeouts.StatusTimeout, strings.Join(diffs, "\n        "))
+		kind, ns, s.ref.Name, s.cond.describe(x.render), x.timeouts.StatusTimeout, strings.Join(diffs, "\n        "))
 }
 
 // Pause waits d, for what only wall-clock time gives (e.g. a later

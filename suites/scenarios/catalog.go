@@ -17,7 +17,7 @@ var Catalog harness.Registry
 var Manifests fs.FS = fixtures.FS
 
 // Base manifests: go-httpbin, the scenario's Gateway "gw" (listener "http"
-// on 8080) and HTTPRoute "httpbin" for www.example.com.
+// on 8180) and HTTPRoute "httpbin" for www.example.com.
 const (
 	baseBackend = "base/backend.yaml"
 	baseGateway = "base/gateway.yaml"
@@ -73,7 +73,7 @@ const (
 	routesByHost       = "base/routes-by-host.yaml"
 	routeRules         = "base/route-rules.yaml"
 	gatewayTwoListener = "base/gateway-two-listeners.yaml"
-	adminPort          = 8081
+	adminPort          = 8181
 )
 
 var (

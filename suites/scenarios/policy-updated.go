@@ -14,7 +14,7 @@ func init() {
 		Manifests:   withBase("secret.yaml", "policy.yaml"),
 		Steps: []harness.Step{
 			allowed(anything.WithHeader("api-key", key("client1")), received().Without("api-key")),
-			harness.Patch(harness.Ref{Kind: harness.TrafficPolicyKind, Name: "apikey-auth"},
+			harness.Patch(harness.Ref{Kind: harness.PolicyKind, Name: "apikey-auth"},
 				`spec: {apiKeyAuth: {keySources: [{header: x-api-key}]}}`),
 			denied(anything.WithHeader("api-key", key("client1"))),
 			allowed(anything.WithHeader("x-api-key", key("client1")), received().Without("x-api-key")),

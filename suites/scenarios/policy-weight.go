@@ -8,7 +8,7 @@ import (
 )
 
 func init() {
-	heavy := harness.Ref{Kind: harness.TrafficPolicyKind, Name: "a-heavy"}
+	heavy := harness.Ref{Kind: harness.PolicyKind, Name: "a-heavy"}
 	Catalog.Register(harness.Scenario{
 		ShortName: "PolicyWeight",
 		Description: "Of two policies on the same HTTPRoute the one with the higher kgateway.dev/policy-weight wins, " +

@@ -2,34 +2,66 @@ package targets
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/keyconform/keyconform/sim/localenv"
 )
 
-// SimGatewayClass is the GatewayClass the local environment's controller serves.
-const SimGatewayClass = "kgateway"
+// The sim target runs one control plane: the project's reference controller
+// (the kgateway dialect, GatewayClass kgateway) or Envoy Gateway's own
+// (GatewayClass eg, as its quickstart names it).
+const (
+	SimGatewayClass             = "kgateway"
+	SimEnvoyGatewayGatewayClass = "eg"
+	envoyGatewayController      = "gateway.envoyproxy.io/gatewayclass-controller"
+)
+
+// SimImplementations maps the dialects the sim target runs to their
+// control plane and GatewayClass.
+var SimImplementations = map[string]struct{ ControlPlane, GatewayClass string }{
+	"kgateway":      {localenv.ImplKeyconform, SimGatewayClass},
+	"envoy-gateway": {localenv.ImplEnvoyGateway, SimEnvoyGatewayGatewayClass},
+}
 
 // simTarget is the local environment running in this process.
 type simTarget struct {
-	env *localenv.Env
+	env          *localenv.Env
+	gatewayClass string
 }
 
-func startSim(ctx context.Context, cfg Config) (Started, error) {
-	env, err := localenv.Start(ctx, localenv.Options{Logger: cfg.Logger})
+func startSim(ctx context.Context, cfg Config) (_ Started, err error) {
+	impl := SimImplementations[cfg.Implementation]
+	env, err := localenv.Start(ctx, localenv.Options{Logger: cfg.Logger, Implementation: impl.ControlPlane})
 	if err != nil {
 		return nil, fmt.Errorf("starting the local environment: %w", err)
 	}
-	return &simTarget{env: env}, nil
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, env.Stop())
+		}
+	}()
+	if impl.ControlPlane == localenv.ImplEnvoyGateway {
+		// Envoy Gateway serves the GatewayClasses naming its controller;
+		// unlike the reference controller it creates none.
+		class := &gwv1.GatewayClass{ObjectMeta: metav1.ObjectMeta{Name: impl.GatewayClass},
+			Spec: gwv1.GatewayClassSpec{ControllerName: envoyGatewayController}}
+		if err := env.Client().Create(ctx, class); err != nil {
+			return nil, fmt.Errorf("creating GatewayClass %s: %w", impl.GatewayClass, err)
+		}
+	}
+	return &simTarget{env: env, gatewayClass: impl.GatewayClass}, nil
 }
 
 func (s *simTarget) RESTConfig() *rest.Config { return s.env.RESTConfig() }
-func (s *simTarget) GatewayClass() string     { return SimGatewayClass }
+func (s *simTarget) GatewayClass() string     { return s.gatewayClass }
 func (s *simTarget) LoopbackOnly() bool       { return true }
 
 func (s *simTarget) GatewayAddress(ctx context.Context, gw types.NamespacedName, port uint32) (string, error) {
@@ -37,7 +69,7 @@ func (s *simTarget) GatewayAddress(ctx context.Context, gw types.NamespacedName,
 }
 
 func (s *simTarget) Handle() Handle {
-	return Handle{Target: Sim, Kubeconfig: s.env.KubeconfigPath(), GatewayClass: SimGatewayClass}
+	return Handle{Target: Sim, Kubeconfig: s.env.KubeconfigPath(), GatewayClass: s.gatewayClass}
 }
 
 func (s *simTarget) Stop(context.Context, bool) error { return s.env.Stop() }
@@ -46,8 +78,9 @@ func (s *simTarget) Stop(context.Context, bool) error { return s.env.Stop() }
 // through the kubeconfig, and listener addresses from the annotation the
 // environment writes on each Gateway (its ports are ephemeral).
 type simRemote struct {
-	config *rest.Config
-	client client.Client
+	config       *rest.Config
+	client       client.Client
+	gatewayClass string
 }
 
 func attachSim(h Handle) (Attached, error) {
@@ -63,11 +96,11 @@ func attachSim(h Handle) (Attached, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connecting to the sim target's API server: %w", err)
 	}
-	return &simRemote{config: cfg, client: c}, nil
+	return &simRemote{config: cfg, client: c, gatewayClass: h.GatewayClass}, nil
 }
 
 func (s *simRemote) RESTConfig() *rest.Config { return rest.CopyConfig(s.config) }
-func (s *simRemote) GatewayClass() string     { return SimGatewayClass }
+func (s *simRemote) GatewayClass() string     { return s.gatewayClass }
 func (s *simRemote) LoopbackOnly() bool       { return true }
 func (s *simRemote) Close() error             { return nil }
 

@@ -37,6 +37,10 @@ const (
 type Config struct {
 	Target       string
 	GatewayClass string
+	// Implementation is the dialect the suites speak (kgateway,
+	// envoy-gateway); on sim it also picks the control plane. Empty on
+	// kind and cluster: the GatewayClass's controllerName decides.
+	Implementation string
 	// Artifacts is where logs exported on failure go.
 	Artifacts string
 	Logger    *slog.Logger
@@ -56,6 +60,8 @@ type Handle struct {
 	Kubeconfig     string `json:"kubeconfig"`
 	GatewayClass   string `json:"gatewayClass"`
 	GatewayAddress string `json:"gatewayAddress,omitempty"`
+	// Dialect is the one every process speaks, decided once.
+	Dialect string `json:"dialect,omitempty"`
 }
 
 // Encode serialises h for Ginkgo's SynchronizedBeforeSuite.
@@ -89,8 +95,13 @@ type Attached interface {
 func (c Config) Validate() error {
 	switch c.Target {
 	case Sim:
-		if c.GatewayClass != SimGatewayClass {
-			return fmt.Errorf("--gateway-class=%s: the sim target serves GatewayClass %q only; drop the flag or use --target=cluster", c.GatewayClass, SimGatewayClass)
+		impl, ok := SimImplementations[c.Implementation]
+		if !ok {
+			return fmt.Errorf("--implementation=%q: the sim target runs kgateway (the reference controller) or envoy-gateway", c.Implementation)
+		}
+		if c.GatewayClass != impl.GatewayClass {
+			return fmt.Errorf("--gateway-class=%s: the sim target serves GatewayClass %q for --implementation=%s; drop the flag or use --target=cluster",
+				c.GatewayClass, impl.GatewayClass, c.Implementation)
 		}
 	case Kind, Cluster:
 		if c.GatewayClass == "" {

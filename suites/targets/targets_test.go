@@ -15,8 +15,11 @@ func TestConfigValidate(t *testing.T) {
 		cfg     Config
 		wantErr string
 	}{
-		{Config{Target: Sim, GatewayClass: SimGatewayClass}, ""},
-		{Config{Target: Sim, GatewayClass: "eg"}, "serves GatewayClass"},
+		{Config{Target: Sim, GatewayClass: SimGatewayClass, Implementation: "kgateway"}, ""},
+		{Config{Target: Sim, GatewayClass: "eg", Implementation: "kgateway"}, "serves GatewayClass"},
+		{Config{Target: Sim, GatewayClass: "eg", Implementation: "envoy-gateway"}, ""},
+		{Config{Target: Sim, GatewayClass: SimGatewayClass, Implementation: "envoy-gateway"}, `serves GatewayClass "eg"`},
+		{Config{Target: Sim, GatewayClass: SimGatewayClass, Implementation: "nginx"}, "runs kgateway (the reference controller) or envoy-gateway"},
 		{Config{Target: Cluster, GatewayClass: "kgateway", GatewayAddress: AddressFromStatus}, ""},
 		{Config{Target: Cluster, GatewayAddress: AddressFromStatus}, "--gateway-class is empty"},
 		{Config{Target: Kind, GatewayClass: "kgateway"}, "--gateway-address is empty"},
