@@ -87,7 +87,6 @@ func apiServer(t *testing.T) client.Client {
 	return c
 }
 
-
 func ensureNamespace(t *testing.T, c client.Client, name string) {
 	t.Helper()
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
