@@ -61,6 +61,9 @@ type options struct {
 	artifacts    string
 	reportOutput string
 	junitOutput  string
+	// runName names the run's files: the target, and the implementation
+	// when it is not the reference one.
+	runName string
 	report       harness.ReportInput
 }
 
@@ -129,6 +132,7 @@ func loadOptions() (options, error) {
 		timeouts:     timeouts,
 		cleanup:      *flagCleanup,
 		artifacts:    artifacts,
+		runName:      runName,
 		reportOutput: orDefault(*flagReportOutput, filepath.Join(artifacts, "conformance-report-"+runName+".yaml")),
 		junitOutput:  orDefault(*flagJUnitOutput, filepath.Join(artifacts, "junit-"+runName+".xml")),
 		report: harness.ReportInput{

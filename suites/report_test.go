@@ -13,6 +13,7 @@ import (
 	"github.com/onsi/ginkgo/v2/reporters"
 	"github.com/onsi/ginkgo/v2/types"
 
+	"github.com/keyconform/keyconform/suites/baseline"
 	"github.com/keyconform/keyconform/suites/harness"
 	"github.com/keyconform/keyconform/suites/scenarios"
 )
@@ -45,8 +46,9 @@ var _ = ReportAfterSuite("reports", func(r Report) {
 	if err := report.Implementation.Validate(); err != nil {
 		fmt.Fprintf(os.Stderr, "[suite] warning: the conformance report is incomplete: %v (set --organization --project --url --version --contact)\n", err)
 	}
+	writeJSON(filepath.Join(opts.artifacts, "results-"+opts.runName+".json"), scenarioResults(r))
 	stats := harness.SummarizeConsistency(consistencySamples(r))
-	writeJSON(filepath.Join(opts.artifacts, "consistency-"+opts.target.Target+".json"), stats)
+	writeJSON(filepath.Join(opts.artifacts, "consistency-"+opts.runName+".json"), stats)
 
 	var b strings.Builder
 	fmt.Fprintf(&b, "[suite] %s\n", report.ProfileReports[0].Summary)
@@ -100,6 +102,30 @@ func scenarioStates(r Report) []harness.ScenarioState {
 		}
 		out = append(out, harness.ScenarioState{Scenario: s, State: st})
 	}
+	return out
+}
+
+// scenarioResults is each scenario's outcome, for comparison with an
+// implementation's baseline (suites/baseline).
+func scenarioResults(r Report) []baseline.Result {
+	var out []baseline.Result
+	for _, spec := range r.SpecReports {
+		if spec.LeafNodeType != types.NodeTypeIt {
+			continue
+		}
+		if _, ok := scenarios.Catalog.Get(spec.LeafNodeText); !ok {
+			continue // the self-test
+		}
+		res := baseline.Result{Scenario: spec.LeafNodeText, Outcome: baseline.Skipped, Detail: spec.Failure.Message}
+		switch {
+		case spec.State == types.SpecStatePassed:
+			res.Outcome, res.Detail = baseline.Passed, ""
+		case spec.State.Is(types.SpecStateFailureStates):
+			res.Outcome = baseline.Failed
+		}
+		out = append(out, res)
+	}
+	slices.SortFunc(out, func(a, b baseline.Result) int { return cmp.Compare(a.Scenario, b.Scenario) })
 	return out
 }
 
