@@ -64,7 +64,7 @@ type options struct {
 	// runName names the run's files: the target, and the implementation
 	// when it is not the reference one.
 	runName string
-	report       harness.ReportInput
+	report  harness.ReportInput
 }
 
 func loadOptions() (options, error) {
