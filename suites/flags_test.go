@@ -72,6 +72,9 @@ func loadOptions() (options, error) {
 	p := features.APIKeyAuthProfile
 	supported, err := p.Parse(*flagSupported)
 	errs = append(errs, prefixErr("--supported-features", err))
+	if *flagSupported == "" && *flagTarget == targets.Sim {
+		supported = simClaims[*flagImpl]
+	}
 	exempt, err := p.Parse(*flagExempt)
 	errs = append(errs, prefixErr("--exempt-features", err))
 	errs = append(errs, prefixErr("timeouts", timeouts.Validate()))
@@ -127,7 +130,7 @@ func loadOptions() (options, error) {
 			Kind: targets.KindConfig{ClusterName: *flagKindName, NodeImage: *flagKindImage, KeepCluster: *flagKindKeep,
 				DeployDir: deployDir, Images: splitList(*flagKindImages), ReadyTimeout: timeouts.GatewayReadyTimeout},
 		},
-		selection: harness.Selection{Profile: p, Supported: supported, Exempt: exempt, AllFeatures: *flagAllFeatures || ownImplementation(*flagTarget, *flagSupported),
+		selection: harness.Selection{Profile: p, Supported: supported, Exempt: exempt, AllFeatures: *flagAllFeatures || ownImplementation(*flagTarget, impl, *flagSupported),
 			RunTest: *flagRunTest, SkipTests: splitList(*flagSkipTests)},
 		timeouts:     timeouts,
 		cleanup:      *flagCleanup,
@@ -162,8 +165,18 @@ var simIdentity = map[string]confv1.Implementation{
 
 // ownImplementation says the target runs the project's controller, which
 // supports the whole profile, and no features were claimed explicitly.
-func ownImplementation(target, supported string) bool {
-	return (target == targets.Sim || target == targets.Kind) && supported == ""
+func ownImplementation(target, impl, supported string) bool {
+	return (target == targets.Sim && impl == dialect.KGateway{}.Name() || target == targets.Kind) && supported == ""
+}
+
+// simClaims are the extended features Envoy Gateway implements, which the
+// sim target claims for it unless --supported-features says otherwise: not
+// kgateway's label selectors, disable, policy weights, status wording or
+// replacement scope (docs/implementations/envoy-gateway.md).
+var simClaims = map[string][]features.Name{
+	"envoy-gateway": {features.QuerySource, features.CookieSource, features.ClientIDHeader, features.ForwardCredential,
+		features.RuleLevel, features.ListenerLevel, features.ReferenceGrant, features.PolicyConflict, features.TargetSelector,
+		features.GRPCLocalReply, features.FragmentRejected},
 }
 
 func prefixErr(what string, err error) error {

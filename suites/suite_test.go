@@ -95,7 +95,7 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 		}
 	}
 	runner = &harness.Runner{Env: env, Manifests: scenarios.Manifests, Timeouts: opts.timeouts, Dialect: d,
-		Cleanup: opts.cleanup, Log: GinkgoWriter, Progress: os.Stderr}
+		Supports: opts.selection.Supports, Cleanup: opts.cleanup, Log: GinkgoWriter, Progress: os.Stderr}
 })
 
 // chooseDialect is --implementation when given, else the dialect of the
@@ -163,7 +163,7 @@ var _ = Describe("API key auth", func() {
 		tc.MaxTimeToConsistency = min(tc.MaxTimeToConsistency, 2*time.Second)
 		// Its progress lines go to the spec's log: a "FAILED" line in the
 		// run's output would read as a real failure.
-		broken := &harness.Runner{Env: runner.Env, Manifests: scenarios.Manifests, Timeouts: tc, Dialect: runner.Dialect,
+		broken := &harness.Runner{Env: runner.Env, Manifests: scenarios.Manifests, Timeouts: tc, Dialect: runner.Dialect, Supports: runner.Supports,
 			Cleanup: opts.cleanup, Log: GinkgoWriter, Progress: GinkgoWriter, Tamper: disableAPIKeyAuth}
 		res := broken.Run(ctx, s)
 		Expect(res.Passed).To(BeFalse(), "MissingKey passed although every policy was rewritten without API key auth")

@@ -29,11 +29,10 @@ const (
 	// RouteLevel is a policy targeting an HTTPRoute, replacing a
 	// Gateway-level one whole.
 	RouteLevel Name = "APIKeyAuthRouteLevel"
-	// Disable is `disable: {}` switching a higher-level policy off.
-	Disable Name = "APIKeyAuthDisable"
 	// FailClosed is an invalid policy (missing Secret, no usable key,
-	// conflicting keys) answering 500 on the routes it covers and reporting
-	// Accepted=False without ever echoing a key.
+	// conflicting keys) never letting a request through: a 5xx local reply
+	// on the routes it covers, the backend not reached, and Accepted=False
+	// reason Invalid without ever echoing a key.
 	FailClosed Name = "APIKeyAuthFailClosed"
 	// SecretRotation is Secret edits, deletions and re-creations taking
 	// effect on live traffic.
@@ -55,9 +54,29 @@ const (
 	// ReferenceGrant is a Secret in another namespace, usable only once a
 	// ReferenceGrant allows it.
 	ReferenceGrant Name = "APIKeyAuthReferenceGrant"
-	// PolicyConflict is two policies at the same level: the higher
-	// kgateway.dev/policy-weight wins, then the oldest.
+	// Disable is `disable: {}` switching a higher-level policy off
+	// (kgateway's; Envoy Gateway has no equivalent).
+	Disable Name = "APIKeyAuthDisable"
+	// PolicyConflict is two policies at the same level: the oldest wins.
 	PolicyConflict Name = "APIKeyAuthPolicyConflict"
+	// PolicyWeight is kgateway's kgateway.dev/policy-weight annotation
+	// ordering policies at the same level before their age.
+	PolicyWeight Name = "APIKeyAuthPolicyWeight"
+	// EmptyKeysSkipped is kgateway's reading of a Secret entry with an
+	// empty value: not a credential, skipped (Envoy Gateway passes it on,
+	// and Envoy refuses an empty key).
+	EmptyKeysSkipped Name = "APIKeyAuthEmptyKeysSkipped"
+	// KgatewayStatus is kgateway's status reasons and messages: Invalid
+	// messages naming Secrets and clients, RouteRuleReplaced,
+	// ListenerReplaced, GatewayReplaced, Overridden, and the StatusSummary
+	// ancestor of unresolved targets.
+	KgatewayStatus Name = "APIKeyAuthKgatewayStatus"
+	// KgatewayReplacement is how kgateway fails closed: its 500 body
+	// "invalid route configuration detected and replaced with a direct
+	// response.", and the scope it replaces (a Gateway-wide invalid policy
+	// replaces the whole route configuration, valid route policies
+	// included).
+	KgatewayReplacement Name = "APIKeyAuthKgatewayReplacement"
 	// TargetSelector is a policy attached by targetSelectors (labels)
 	// instead of targetRefs.
 	TargetSelector Name = "APIKeyAuthTargetSelector"
@@ -83,9 +102,11 @@ type Profile struct {
 
 // APIKeyAuthProfile is the profile every scenario of this suite belongs to.
 var APIKeyAuthProfile = Profile{
-	Name:     ProfileName,
-	Core:     sets.New(APIKeyAuth, HeaderSource, RouteLevel, Disable, FailClosed, SecretRotation),
-	Extended: sets.New(QuerySource, CookieSource, ClientIDHeader, ForwardCredential, LabelSelector, RuleLevel, ListenerLevel, ReferenceGrant, PolicyConflict, TargetSelector, GRPCLocalReply, FragmentRejected),
+	Name: ProfileName,
+	Core: sets.New(APIKeyAuth, HeaderSource, RouteLevel, FailClosed, SecretRotation),
+	Extended: sets.New(QuerySource, CookieSource, ClientIDHeader, ForwardCredential, LabelSelector, RuleLevel, ListenerLevel,
+		ReferenceGrant, Disable, PolicyConflict, PolicyWeight, TargetSelector, EmptyKeysSkipped, KgatewayStatus, KgatewayReplacement,
+		GRPCLocalReply, FragmentRejected),
 }
 
 // All returns every feature of the profile, sorted.

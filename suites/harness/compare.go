@@ -98,6 +98,9 @@ func compareLocalReply(want Response, got observed) []string {
 	if got.Echo != nil {
 		diffs = append(diffs, "the backend was reached (the body is go-httpbin's echo of the request)")
 	}
+	if want.AnyBody {
+		return diffs
+	}
 	if string(got.Body) != want.Body {
 		diffs = append(diffs, fmt.Sprintf("body %q, want %q", truncate(string(got.Body), 300), want.Body))
 	}

@@ -53,7 +53,24 @@ func Lint(s Scenario, fsys fs.FS, profile features.Profile) error {
 			errs = append(errs, err)
 		}
 	}
-	for i, st := range s.Steps {
+	if objs, err := PolicyManifests(s, fsys); err != nil {
+		errs = append(errs, err)
+	} else {
+		var intents []*dialect.Intent
+		for _, u := range objs {
+			if u.GroupVersionKind() != PolicyKind {
+				continue
+			}
+			in, err := dialect.FromUnstructured(u)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			intents = append(intents, in)
+		}
+		errs = append(errs, lintIntentFeatures(s, intents))
+	}
+	for i, st := range flatSteps(s.Steps) {
 		if err := lintStep(st, rn); err != nil {
 			errs = append(errs, fmt.Errorf("step %d: %w", i+1, err))
 		}
@@ -83,7 +100,7 @@ func lintRenderer(s Scenario) (*renderer, error) {
 // manifest tree, without duplicates.
 func ManifestFiles(s Scenario) []string {
 	names := slices.Clone(s.Manifests)
-	for _, st := range s.Steps {
+	for _, st := range flatSteps(s.Steps) {
 		switch st := st.(type) {
 		case applyStep:
 			names = append(names, st.files...)

@@ -104,7 +104,7 @@ func DialectGap(s Scenario, fsys fs.FS, d dialect.Dialect) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	for _, st := range s.Steps {
+	for _, st := range flatSteps(s.Steps) {
 		p, ok := st.(patchStep)
 		if !ok || p.ref.Kind != PolicyKind || intents[p.ref.Name] == nil {
 			continue

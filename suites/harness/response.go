@@ -26,6 +26,10 @@ type Response struct {
 	// rejected path, gRPC's trailers-only reply); Body stays empty. Such a
 	// reply has no content-type unless Headers names one.
 	NoBody bool
+	// AnyBody says a 5xx local reply's body and content type are the
+	// implementation's own: only the status and that the backend was not
+	// reached are checked (how an implementation fails closed).
+	AnyBody bool
 	// Headers are response headers the client must get, each with exactly
 	// these values (names in any case); an empty list means the header is
 	// absent. A Content-Type here replaces a local reply's text/plain check,
@@ -38,9 +42,13 @@ type Response struct {
 // Unauthorized is the api_key_auth filter's 401.
 var Unauthorized = Response{Status: http.StatusUnauthorized, Body: UnauthorizedBody}
 
-// InvalidRoute is the 500 direct response replacing a route whose policy is
-// invalid.
+// InvalidRoute is kgateway's 500 direct response replacing a route whose
+// policy is invalid.
 var InvalidRoute = Response{Status: http.StatusInternalServerError, Body: InvalidRouteBody}
+
+// FailedClosed is a 500 from the gateway itself, whatever its body: a
+// route whose policy is broken, on any implementation.
+var FailedClosed = Response{Status: http.StatusInternalServerError, AnyBody: true}
 
 // Reached is a 200 from the backend, which received what b says.
 func Reached(b Backend) Response {
@@ -156,6 +164,8 @@ func (r Response) describe(rn *renderer) string {
 			body = "without a body"
 		}
 		switch {
+		case r.AnyBody:
+			body = "with any body"
 		case r.hasHeader("Content-Type"):
 		case r.NoBody:
 			body += " (no content-type)"

@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/e2e-framework/klient/k8s/resources"
 
 	"github.com/keyconform/keyconform/suites/dialect"
+	"github.com/keyconform/keyconform/suites/features"
 )
 
 // ScenarioLabel marks every namespace the suite creates with the scenario
@@ -39,6 +40,9 @@ type Runner struct {
 	Progress io.Writer
 	// Dialect renders the scenarios' policies for the implementation.
 	Dialect dialect.Dialect
+	// Supports says whether the run claims a feature, for Only steps; nil
+	// claims every feature.
+	Supports func(features.Name) bool
 	// Tamper, when set, alters every object before it is applied (after
 	// the dialect renders it): a fault injector proving the suite reports
 	// a broken implementation.
@@ -116,6 +120,7 @@ type execution struct {
 	manifests fs.FS
 	timeouts  TimeoutConfig
 	dialect   dialect.Dialect
+	supports  func(features.Name) bool
 	tamper    func(k8s.Object)
 	res       *resources.Resources
 	render    *renderer
@@ -161,7 +166,7 @@ func (r *Runner) newExecution(s Scenario) (*execution, error) {
 		log = io.Discard
 	}
 	return &execution{
-		scenario: s, env: r.Env, manifests: r.Manifests, timeouts: r.Timeouts, dialect: r.Dialect, tamper: r.Tamper,
+		scenario: s, env: r.Env, manifests: r.Manifests, timeouts: r.Timeouts, dialect: r.Dialect, supports: r.Supports, tamper: r.Tamper,
 		res: res, render: rn, redactor: redactor, log: log,
 		send:      newSender(r.Env.LoopbackOnly(), r.Timeouts.RequestTimeout),
 		addresses: map[string]string{},

@@ -71,7 +71,7 @@ func (s Scenario) Validate(profile features.Profile) error {
 		errs = append(errs, errors.New("no manifest folder (register the scenario through a Registry)"))
 	}
 	expects := 0
-	for i, st := range s.Steps {
+	for i, st := range flatSteps(s.Steps) {
 		if e, ok := st.(expectStep); ok {
 			expects++
 			if err := e.resp.validate(); err != nil {
@@ -107,7 +107,9 @@ func (r Response) validate() error {
 		return fmt.Errorf("a %d's body is the backend's echo: state Backend expectations instead of Body", r.Status)
 	case r.NoBody && r.Body != "":
 		return errors.New("NoBody and a Body: a local reply has one or the other")
-	case r.Backend == nil && r.Body == "" && !r.NoBody:
+	case r.AnyBody && (r.Body != "" || r.NoBody || r.Status < 500):
+		return fmt.Errorf("AnyBody is for a 5xx local reply without Body or NoBody, not a %d", r.Status)
+	case r.Backend == nil && r.Body == "" && !r.NoBody && !r.AnyBody:
 		return fmt.Errorf("a %d must state its exact local reply body (or NoBody), which proves the backend was not reached", r.Status)
 	}
 	return nil

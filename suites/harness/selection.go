@@ -53,6 +53,11 @@ func (s Selection) SupportedFeatures() []features.Name {
 	return sets.List(supported)
 }
 
+// Supports reports whether scenarios may rely on f in this run.
+func (s Selection) Supports(f features.Name) bool {
+	return slices.Contains(s.SupportedFeatures(), f)
+}
+
 // UnsupportedFeatures returns the profile's features scenarios may not rely on, sorted.
 func (s Selection) UnsupportedFeatures() []features.Name {
 	all := s.Profile.Core.Union(s.Profile.Extended)

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 
 	fixtures "github.com/keyconform/keyconform/fixtures/scenarios"
+	"github.com/keyconform/keyconform/suites/features"
 	"github.com/keyconform/keyconform/suites/harness"
 )
 
@@ -43,9 +44,22 @@ func denied(req harness.Request) harness.Step {
 	return harness.Expect(req, harness.Unauthorized)
 }
 
-// replaced expects the 500 direct response of a route whose policy is invalid.
+// replaced expects the 500 of a route whose policy is broken, whatever
+// its body: any implementation fails closed so.
 func replaced(req harness.Request) harness.Step {
-	return harness.Expect(req, harness.InvalidRoute)
+	return harness.Expect(req, harness.FailedClosed)
+}
+
+// kgatewayReplaced expects, when the run claims kgateway's replacement,
+// its exact 500: "invalid route configuration detected and replaced with
+// a direct response.".
+func kgatewayReplaced(req harness.Request) harness.Step {
+	return harness.Only(features.KgatewayReplacement, harness.Expect(req, harness.InvalidRoute))
+}
+
+// kgatewayStatus runs status checks only kgateway's wording satisfies.
+func kgatewayStatus(steps ...harness.Step) harness.Step {
+	return harness.Only(features.KgatewayStatus, steps...)
 }
 
 // allowed expects req to reach the backend, which received what b says.

@@ -9,22 +9,25 @@ func init() {
 	Catalog.Register(harness.Scenario{
 		ShortName: "ConflictingDuplicateKeys",
 		Description: "One key held by two clients makes the policy invalid: its routes answer 500, the policy says " +
-			"Accepted=False naming both clients and never the key, the Gateway GatewayReplaced; fixing the Secret restores service.",
-		Features:  []features.Name{features.FailClosed},
+			"Accepted=False (with kgateway's wording: naming both clients, never the key; the Gateway GatewayReplaced); fixing the Secret restores service.",
+		Features:  []features.Name{features.FailClosed, features.ClientIDHeader},
 		Keys:      []string{"shared", "client-b"},
 		Manifests: withBase("secret.yaml", "policy.yaml"),
 		Steps: []harness.Step{
 			replaced(anything),
+			kgatewayReplaced(anything),
 			replaced(anything.WithHeader("api-key", key("shared"))),
-			harness.ExpectPolicy("apikey-auth", harness.Condition{Type: "Accepted", Status: "False", Reason: "Invalid",
-				MessageContains: []string{"client-a", "client-b"}}),
-			harness.ExpectGateway("gw", harness.Condition{Type: "Accepted", Status: "False", Reason: "GatewayReplaced",
-				MessageContains: []string{"client-a", "client-b"}}),
+			harness.ExpectPolicy("apikey-auth", policyInvalid),
+			kgatewayStatus(
+				harness.ExpectPolicy("apikey-auth", harness.Condition{Type: "Accepted", Status: "False", Reason: "Invalid",
+					MessageContains: []string{"client-a", "client-b"}}),
+				harness.ExpectGateway("gw", harness.Condition{Type: "Accepted", Status: "False", Reason: "GatewayReplaced",
+					MessageContains: []string{"client-a", "client-b"}})),
 			harness.Apply("secret-fixed.yaml"),
 			allowed(anything.WithHeader("api-key", key("shared")), received().Header("x-client-id", "client-a")),
 			allowed(anything.WithHeader("api-key", key("client-b")), received().Header("x-client-id", "client-b")),
 			harness.ExpectPolicy("apikey-auth", policyAccepted),
-			harness.ExpectGateway("gw", accepted),
+			kgatewayStatus(harness.ExpectGateway("gw", accepted)),
 		},
 	})
 }

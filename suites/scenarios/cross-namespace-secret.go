@@ -16,6 +16,7 @@ func init() {
 		Manifests:  withBase("secret.yaml", "policy.yaml"),
 		Steps: []harness.Step{
 			replaced(anything.WithHeader("api-key", key("client1"))),
+			kgatewayReplaced(anything.WithHeader("api-key", key("client1"))),
 			harness.ExpectPolicy("apikey-auth", policyInvalid),
 			harness.Apply("grant.yaml"),
 			allowed(anything.WithHeader("api-key", key("client1")), received().Without("api-key")),

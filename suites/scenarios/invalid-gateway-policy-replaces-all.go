@@ -11,21 +11,23 @@ func init() {
 		Description: "An invalid Gateway-wide policy replaces the Gateway's whole route configuration: even a route with a " +
 			"valid policy of its own answers 500, and the Gateway says Accepted=False GatewayReplaced while the route " +
 			"stays accepted; deleting the broken policy restores the route's own auth.",
-		Features:  []features.Name{features.FailClosed, features.RouteLevel},
+		Features:  []features.Name{features.FailClosed, features.RouteLevel, features.KgatewayReplacement},
 		Keys:      []string{"route-client"},
 		Manifests: withBase("route-secret.yaml", "route-policy.yaml", "gateway-policy.yaml"),
 		Steps: []harness.Step{
 			replaced(anything.WithHeader("api-key", key("route-client"))),
+			kgatewayReplaced(anything.WithHeader("api-key", key("route-client"))),
 			replaced(anything),
-			harness.ExpectGateway("gw", harness.Condition{Type: "Accepted", Status: "False", Reason: "GatewayReplaced",
-				MessageContains: []string{"absent-keys"}}),
 			harness.ExpectPolicy("gateway-auth", policyInvalid),
 			harness.ExpectPolicy("route-auth", policyAccepted),
-			harness.ExpectRoute("httpbin", routeAccepted),
+			kgatewayStatus(
+				harness.ExpectGateway("gw", harness.Condition{Type: "Accepted", Status: "False", Reason: "GatewayReplaced",
+					MessageContains: []string{"absent-keys"}}),
+				harness.ExpectRoute("httpbin", routeAccepted)),
 			harness.Delete("gateway-policy.yaml"),
 			allowed(anything.WithHeader("api-key", key("route-client")), received().Without("api-key")),
 			denied(anything),
-			harness.ExpectGateway("gw", accepted),
+			kgatewayStatus(harness.ExpectGateway("gw", accepted)),
 		},
 	})
 }

@@ -15,11 +15,13 @@ func init() {
 		Manifests: []string{baseBackend, baseGateway, routesByHost, "policy.yaml"},
 		Steps: []harness.Step{
 			replaced(toSpecial),
+			kgatewayReplaced(toSpecial),
 			allowed(toOther, received().Without("api-key")),
 			harness.ExpectPolicy("apikey-auth", policyInvalid),
-			harness.ExpectRoute("special", harness.Condition{Type: "Accepted", Status: "False", Reason: "RouteRuleReplaced",
-				MessageContains: []string{"Replaced Rule (0): gateway.kgateway.dev/TrafficPolicy/{{.Namespace}}/apikey-auth: "}}),
-			harness.ExpectRoute("other", routeAccepted),
+			kgatewayStatus(
+				harness.ExpectRoute("special", harness.Condition{Type: "Accepted", Status: "False", Reason: "RouteRuleReplaced",
+					MessageContains: []string{"Replaced Rule (0): gateway.kgateway.dev/TrafficPolicy/{{.Namespace}}/apikey-auth: "}}),
+				harness.ExpectRoute("other", routeAccepted)),
 		},
 	})
 }

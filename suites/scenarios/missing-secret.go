@@ -8,26 +8,29 @@ import (
 func init() {
 	Catalog.Register(harness.Scenario{
 		ShortName: "MissingSecret",
-		Description: "A Gateway policy whose Secret does not exist fails closed: the Gateway's whole route configuration " +
-			"answers 500, unknown hosts included, the policy says Accepted=False naming the Secret and the Gateway " +
-			"GatewayReplaced; creating the Secret brings API key auth up.",
+		Description: "A Gateway policy whose Secret does not exist fails closed: its routes answer 500 and the policy says " +
+			"Accepted=False; with kgateway, the whole route configuration answers its 500, unknown hosts included, the " +
+			"policy names the Secret and the Gateway says GatewayReplaced. Creating the Secret brings API key auth up.",
 		Features:  []features.Name{features.FailClosed},
 		Keys:      []string{"client1"},
 		Manifests: withBase("policy.yaml"),
 		Steps: []harness.Step{
 			replaced(anything),
+			kgatewayReplaced(anything),
 			replaced(anything.WithHeader("api-key", key("client1"))),
-			harness.ExpectPolicy("apikey-auth", harness.Condition{Type: "Accepted", Status: "False", Reason: "Invalid",
-				MessageContains: []string{"absent-keys"}}),
-			replaced(anything.WithHost("unrouted.example.com")),
-			harness.ExpectGateway("gw", harness.Condition{Type: "Accepted", Status: "False", Reason: "GatewayReplaced",
-				MessageContains: []string{"absent-keys"}}),
-			harness.ExpectRoute("httpbin", routeAccepted),
+			harness.ExpectPolicy("apikey-auth", policyInvalid),
+			kgatewayReplaced(anything.WithHost("unrouted.example.com")),
+			kgatewayStatus(
+				harness.ExpectPolicy("apikey-auth", harness.Condition{Type: "Accepted", Status: "False", Reason: "Invalid",
+					MessageContains: []string{"absent-keys"}}),
+				harness.ExpectGateway("gw", harness.Condition{Type: "Accepted", Status: "False", Reason: "GatewayReplaced",
+					MessageContains: []string{"absent-keys"}}),
+				harness.ExpectRoute("httpbin", routeAccepted)),
 			harness.Apply("secret.yaml"),
 			denied(anything),
 			allowed(anything.WithHeader("api-key", key("client1")), received().Without("api-key")),
 			harness.ExpectPolicy("apikey-auth", policyAccepted),
-			harness.ExpectGateway("gw", accepted),
+			kgatewayStatus(harness.ExpectGateway("gw", accepted)),
 		},
 	})
 }

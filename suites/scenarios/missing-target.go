@@ -9,16 +9,17 @@ func init() {
 	toLater := anything.WithHost("later.example.com")
 	Catalog.Register(harness.Scenario{
 		ShortName: "MissingTarget",
-		Description: "A policy whose target does not exist reports it on kgateway's StatusSummary ancestor " +
-			"(Accepted and Attached False, reason TargetNotFound, naming the target) and protects nothing else; " +
-			"once the route appears the policy attaches to it.",
+		Description: "A policy whose target does not exist protects nothing else (kgateway reports it on its StatusSummary " +
+			"ancestor: Accepted and Attached False, reason TargetNotFound, naming the target); once the route appears " +
+			"the policy attaches to it.",
 		Features:  []features.Name{features.RouteLevel},
 		Keys:      []string{"client1"},
 		Manifests: withBase("secret.yaml", "policy.yaml"),
 		Steps: []harness.Step{
-			harness.ExpectPolicy("apikey-auth", harness.Condition{Type: "Accepted", Status: "False", Reason: "TargetNotFound",
-				MessageContains: []string{"HTTPRoute {{.Namespace}}/later not found"}}),
-			harness.ExpectPolicy("apikey-auth", harness.Condition{Type: "Attached", Status: "False", Reason: "TargetNotFound"}),
+			kgatewayStatus(
+				harness.ExpectPolicy("apikey-auth", harness.Condition{Type: "Accepted", Status: "False", Reason: "TargetNotFound",
+					MessageContains: []string{"HTTPRoute {{.Namespace}}/later not found"}}),
+				harness.ExpectPolicy("apikey-auth", harness.Condition{Type: "Attached", Status: "False", Reason: "TargetNotFound"})),
 			allowed(anything, received()),
 			harness.Apply("route-later.yaml"),
 			denied(toLater),

@@ -14,7 +14,7 @@ func init() {
 		Description: "Of two policies on the same HTTPRoute the one with the higher kgateway.dev/policy-weight wins, " +
 			"however young; at a lower weight the older wins again, and a weight that is not an integer makes the " +
 			"policy invalid, so the route answers 500.",
-		Features:  []features.Name{features.RouteLevel, features.PolicyConflict},
+		Features:  []features.Name{features.RouteLevel, features.PolicyConflict, features.PolicyWeight},
 		Keys:      []string{"older", "heavy"},
 		Manifests: withBase("secrets.yaml", "policy-older.yaml"),
 		Steps: []harness.Step{
@@ -25,14 +25,15 @@ func init() {
 			harness.Apply("policy-heavy.yaml"),
 			allowed(anything.WithHeader("api-key", key("heavy")), received().Without("api-key")),
 			denied(anything.WithHeader("api-key", key("older"))),
-			harness.ExpectPolicy("z-older", harness.Condition{Type: "Attached", Status: "False", Reason: "Overridden"}),
+			kgatewayStatus(harness.ExpectPolicy("z-older", harness.Condition{Type: "Attached", Status: "False", Reason: "Overridden"})),
 			harness.Patch(heavy, `metadata: {annotations: {kgateway.dev/policy-weight: "-1"}}`),
 			allowed(anything.WithHeader("api-key", key("older")), received().Without("api-key")),
 			denied(anything.WithHeader("api-key", key("heavy"))),
 			harness.Patch(heavy, `metadata: {annotations: {kgateway.dev/policy-weight: "high"}}`),
 			replaced(anything.WithHeader("api-key", key("older"))),
-			harness.ExpectPolicy("a-heavy", harness.Condition{Type: "Accepted", Status: "False", Reason: "Invalid",
-				MessageContains: []string{"kgateway.dev/policy-weight"}}),
+			harness.ExpectPolicy("a-heavy", policyInvalid),
+			kgatewayStatus(harness.ExpectPolicy("a-heavy", harness.Condition{Type: "Accepted", Status: "False", Reason: "Invalid",
+				MessageContains: []string{"kgateway.dev/policy-weight"}})),
 		},
 	})
 }

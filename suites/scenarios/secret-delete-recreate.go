@@ -17,6 +17,7 @@ func init() {
 			allowed(anything.WithHeader("api-key", key("old")), received().Without("api-key")),
 			harness.Delete("secret.yaml"),
 			replaced(anything.WithHeader("api-key", key("old"))),
+			kgatewayReplaced(anything.WithHeader("api-key", key("old"))),
 			replaced(anything),
 			harness.ExpectPolicy("apikey-auth", policyInvalid),
 			harness.Apply("secret-recreated.yaml"),

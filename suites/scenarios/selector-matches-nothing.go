@@ -15,6 +15,7 @@ func init() {
 		Manifests: withBase("secret.yaml", "policy.yaml"),
 		Steps: []harness.Step{
 			replaced(anything),
+			kgatewayReplaced(anything),
 			harness.ExpectPolicy("apikey-auth", policyInvalid),
 			harness.Patch(harness.Ref{Kind: harness.SecretKind, Name: "api-keys"}, `metadata: {labels: {app: httpbin}}`),
 			denied(anything),
