@@ -30,6 +30,11 @@ var _ = ReportAfterSuite("reports", func(r Report) {
 		fmt.Fprintln(os.Stderr, "[suite] artifacts:", err)
 		return
 	}
+	// The JUnit suite names what ran: implementation, dialect, target.
+	impl := opts.report.Implementation
+	r.SuiteDescription = fmt.Sprintf("%s: %s/%s %s, %s dialect, %s target", r.SuiteDescription,
+		impl.Organization, impl.Project, impl.Version, orDefault(dialectName, "no"), opts.target.Target)
+	opts.report.Dialect = dialectName
 	if err := reporters.GenerateJUnitReport(r, opts.junitOutput); err != nil {
 		fmt.Fprintln(os.Stderr, "[suite] JUnit report:", err)
 	}

@@ -41,6 +41,9 @@ var (
 	runner   *harness.Runner
 	// gaps are the scenarios the run's dialect cannot express, with why.
 	gaps map[string]string
+	// dialectName is the run's dialect, on the process that chose it
+	// (the one that writes the reports).
+	dialectName string
 	// procFailed records a failed scenario in this process.
 	procFailed atomic.Bool
 )
@@ -65,6 +68,7 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 	must(err)
 	d, err := chooseDialect(o.target.Implementation, controller)
 	must(err)
+	dialectName = d.Name()
 	progressf("[suite] target %s ready in %.2fs; GatewayClass %s (%s), dialect %s",
 		o.target.Target, time.Since(start).Seconds(), started.GatewayClass(), controller, d.Name())
 	handle := started.Handle()

@@ -92,7 +92,8 @@ func TestCompare(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := httptest.NewServer(tt.handler)
 			defer srv.Close()
-			req := tt.req.withDefaults()
+			// A rendered request: the default Host is a template.
+			req := tt.req.WithHost("www.example.com").withDefaults()
 			got, err := newSender(true, 0).send(context.Background(), strings.TrimPrefix(srv.URL, "http://"), req)
 			if err != nil {
 				t.Fatal(err)
@@ -117,7 +118,7 @@ func TestCompare(t *testing.T) {
 func TestCompareChecksTheHostTheBackendSaw(t *testing.T) {
 	srv := httptest.NewServer(httpbin.New())
 	defer srv.Close()
-	sent := Get("/anything").withDefaults()
+	sent := Get("/anything").WithHost("www.example.com").withDefaults()
 	got, err := newSender(true, 0).send(context.Background(), strings.TrimPrefix(srv.URL, "http://"), sent)
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,9 @@ import (
 //	{{ns "secrets"}}     an extra namespace the scenario declared
 //	{{.GatewayClass}}    the GatewayClass under test
 //	{{key "client1"}}    the value of an API key
+//	{{host "www"}}       a hostname unique to the scenario's run,
+//	                     www.<namespace>.example.com: a request that reaches
+//	                     another scenario's Gateway finds no route there
 //
 // and these functions, for derived key forms: pct (percent-encode every
 // reserved byte), b64 (base64, for Secret data), upper, lower, chop (drop
@@ -69,6 +72,11 @@ func (r *renderer) ns(alias string) (string, error) {
 	return n, nil
 }
 
+// host is a hostname of the scenario's run.
+func (r *renderer) host(label string) string {
+	return label + "." + r.namespace + ".example.com"
+}
+
 // derivations are the key transformations templates may apply.
 var derivations = map[string]func(string) string{
 	"pct":   percentEncode,
@@ -84,7 +92,7 @@ var derivations = map[string]func(string) string{
 }
 
 func (r *renderer) realFuncs() template.FuncMap {
-	fm := template.FuncMap{"key": r.keys.Value, "ns": r.ns}
+	fm := template.FuncMap{"key": r.keys.Value, "ns": r.ns, "host": r.host}
 	for name, fn := range derivations {
 		fm[name] = func(s string) string {
 			out := fn(s)
@@ -97,8 +105,9 @@ func (r *renderer) realFuncs() template.FuncMap {
 
 func (r *renderer) placeholderFuncs() template.FuncMap {
 	fm := template.FuncMap{
-		"key": func(name string) string { return "<key:" + name + ">" },
-		"ns":  r.ns,
+		"key":  func(name string) string { return "<key:" + name + ">" },
+		"ns":   r.ns,
+		"host": r.host,
 	}
 	for name, fn := range derivations {
 		fm[name] = func(s string) string {

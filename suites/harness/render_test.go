@@ -25,6 +25,7 @@ func TestRenderAndDescribe(t *testing.T) {
 		{`Bearer {{key "client1"}}`, "Bearer " + v, "Bearer <key:client1>"},
 		{`{{key "client1" | upper}}`, strings.ToUpper(v), "upper(<key:client1>)"},
 		{`{{"a b" | pct}}`, "a%20b", "a%20b"},
+		{`{{host "www"}}`, "www.ns-abcde.example.com", "www.ns-abcde.example.com"},
 		{"no template", "no template", "no template"},
 	}
 	for _, tt := range tests {

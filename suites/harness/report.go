@@ -32,7 +32,9 @@ type ScenarioState struct {
 
 // ReportInput is everything the conformance report says besides results.
 type ReportInput struct {
-	Implementation    confv1.Implementation
+	Implementation confv1.Implementation
+	// Dialect is the policy dialect the suites spoke; the summary names it.
+	Dialect           string
 	Mode              string
 	GatewayAPIVersion string
 	GatewayAPIChannel string
@@ -77,6 +79,9 @@ func BuildReport(in ReportInput, states []ScenarioState) confv1.ConformanceRepor
 	pr.Core.Result = levelResult(pr.Core.Statistics)
 	pr.Extended.Result = levelResult(pr.Extended.Statistics)
 	pr.Summary = fmt.Sprintf("Core tests %s. Extended tests %s.", summary(pr.Core), summary(pr.Extended.Status))
+	if in.Dialect != "" {
+		pr.Summary += fmt.Sprintf(" Policies in the %s dialect.", in.Dialect)
+	}
 	return confv1.ConformanceReport{
 		TypeMeta:          metav1.TypeMeta{APIVersion: "gateway.networking.k8s.io/v1", Kind: "ConformanceReport"},
 		Implementation:    in.Implementation,

@@ -17,7 +17,7 @@ func TestBuildReportGolden(t *testing.T) {
 	in := ReportInput{
 		Implementation: confv1.Implementation{Organization: "keyconform", Project: "keyconform",
 			URL: "https://example.com/keyconform", Version: "v0.1.0", Contact: []string{"@keyconform/maintainers"}},
-		Mode: "default", GatewayAPIVersion: "v1.6.3", GatewayAPIChannel: "standard",
+		Mode: "default", GatewayAPIVersion: "v1.6.3", GatewayAPIChannel: "standard", Dialect: "kgateway",
 		Date: time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC),
 		Selection: Selection{Profile: features.APIKeyAuthProfile,
 			Supported: []features.Name{features.QuerySource, features.CookieSource}},

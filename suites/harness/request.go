@@ -11,7 +11,7 @@ import (
 const (
 	DefaultGateway = "gw"
 	DefaultPort    = 8180
-	DefaultHost    = "www.example.com"
+	DefaultHost    = `{{host "www"}}`
 	DefaultPath    = "/anything"
 )
 

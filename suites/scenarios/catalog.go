@@ -18,7 +18,7 @@ var Catalog harness.Registry
 var Manifests fs.FS = fixtures.FS
 
 // Base manifests: go-httpbin, the scenario's Gateway "gw" (listener "http"
-// on 8180) and HTTPRoute "httpbin" for www.example.com.
+// on 8180) and HTTPRoute "httpbin" for the run's www host.
 const (
 	baseBackend = "base/backend.yaml"
 	baseGateway = "base/gateway.yaml"
@@ -35,7 +35,7 @@ func key(name string) string {
 	return `{{key "` + name + `"}}`
 }
 
-// anything is the default request: GET /anything for www.example.com on
+// anything is the default request: GET /anything for the run's www host on
 // the scenario's Gateway.
 var anything = harness.Get("/anything")
 
@@ -92,8 +92,8 @@ const (
 
 var (
 	// toSpecial and toOther reach HTTPRoutes special and other of routesByHost.
-	toSpecial = anything.WithHost("special.example.com")
-	toOther   = anything.WithHost("other.example.com")
+	toSpecial = anything.WithHost(`{{host "special"}}`)
+	toOther   = anything.WithHost(`{{host "other"}}`)
 	// toSpecialRule and toOtherRule reach rules special and other of routeRules.
 	toSpecialRule = harness.Get("/anything/special")
 	toOtherRule   = harness.Get("/anything/other")

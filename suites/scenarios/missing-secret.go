@@ -19,7 +19,7 @@ func init() {
 			kgatewayReplaced(anything),
 			replaced(anything.WithHeader("api-key", key("client1"))),
 			harness.ExpectPolicy("apikey-auth", policyInvalid),
-			kgatewayReplaced(anything.WithHost("unrouted.example.com")),
+			kgatewayReplaced(anything.WithHost(`{{host "unrouted"}}`)),
 			kgatewayStatus(
 				harness.ExpectPolicy("apikey-auth", harness.Condition{Type: "Accepted", Status: "False", Reason: "Invalid",
 					MessageContains: []string{"absent-keys"}}),

@@ -6,7 +6,7 @@ import (
 )
 
 func init() {
-	toLater := anything.WithHost("later.example.com")
+	toLater := anything.WithHost(`{{host "later"}}`)
 	Catalog.Register(harness.Scenario{
 		ShortName: "MissingTarget",
 		Description: "A policy whose target does not exist protects nothing else (kgateway reports it on its StatusSummary " +
