@@ -68,10 +68,15 @@ e2e-sim: tools $(if $(filter envoy-gateway,$(IMPL)),tools-envoy-gateway) ## The 
 		$(if $(SIM_BASELINE),|| echo "[baseline] the suite reported failures; comparing them with $(SIM_BASELINE)")
 	$(if $(SIM_BASELINE),$(GO) run ./suites/cmd/compare-baseline -baseline $(SIM_BASELINE) -results $(SIM_RESULTS))
 
+# The reference implementation's identity, for reports of the cluster target
+# run against it (the cluster target requires one).
+KEYCONFORM_IDENTITY = --organization=keyconform --project=keyconform --url=https://github.com/keyconform/keyconform \
+	--version=dev --contact=@keyconform/maintainers
+
 .PHONY: e2e-against-run
 e2e-against-run: tools ## The suites' cluster target against the environment of `make run` (status addresses, every feature).
 	$(GO) build -o bin/ ./sim/cmd/localenv
-	scripts/e2e-against-run.sh bin/localenv E2E_ARGS='$(E2E_ARGS)'
+	scripts/e2e-against-run.sh bin/localenv E2E_ARGS='$(KEYCONFORM_IDENTITY) $(E2E_ARGS)'
 
 .PHONY: e2e-cluster
 e2e-cluster: ## The suites on the current kubeconfig's cluster, any implementation (GATEWAY_CLASS, SUPPORTED_FEATURES).

@@ -40,6 +40,8 @@ var (
 	flagContact        = flag.String("contact", "", "comma-separated contacts of the implementation's maintainers, for the report (default: the sim's implementation)")
 	flagMode           = flag.String("mode", "default", "operating mode of the implementation, for the report")
 	flagCleanup        = flag.Bool("cleanup", true, "delete what each scenario created when it ends")
+	flagAllowCRDs      = flag.Bool("allow-crds-mismatch", false, "cluster target: run although the installed Gateway API CRDs are not the version the suites are built against (the report names the installed one)")
+	flagContext        = flag.String("context", "", "cluster target: the kubeconfig context to use (default: the current one); --kubeconfig, or $KUBECONFIG (files merged), or ~/.kube/config, is read as kubectl reads it")
 	flagGatewayAddress = flag.String("gateway-address", "", "kind/cluster targets: how to reach Gateway listeners: status (the Gateway's status address), port-forward (to the Gateway's Service pods), or a host to use instead of the status address (default: status for cluster, port-forward for kind)")
 	flagKindName       = flag.String("kind-cluster-name", "keyconform-e2e", "kind target: cluster name (an existing cluster is reused)")
 	flagKindImage      = flag.String("kind-node-image", "", "kind target: kindest/node image (default: kind's)")
@@ -61,6 +63,8 @@ type options struct {
 	artifacts    string
 	reportOutput string
 	junitOutput  string
+	// allowCRDs lets the cluster target run on another Gateway API version.
+	allowCRDs bool
 	// runName names the run's files: the target, and the implementation
 	// when it is not the reference one.
 	runName string
@@ -119,13 +123,30 @@ func loadOptions() (options, error) {
 	if impl != "" && impl != (dialect.KGateway{}).Name() {
 		runName += "-" + impl
 	}
-	identity := simIdentity[impl]
-	if *flagTarget != targets.Sim {
+	// The cluster target runs any implementation: the report names only
+	// what the command line says. Sim and kind run known ones.
+	var identity confv1.Implementation
+	switch *flagTarget {
+	case targets.Sim:
+		identity = simIdentity[impl]
+	case targets.Kind:
 		identity = simIdentity[dialect.KGateway{}.Name()]
+	case targets.Cluster:
+		var missing []string
+		for _, f := range []struct{ name, value string }{{"--organization", *flagOrganization}, {"--project", *flagProject},
+			{"--url", *flagURL}, {"--version", *flagVersion}, {"--contact", *flagContact}} {
+			if strings.TrimSpace(f.value) == "" {
+				missing = append(missing, f.name)
+			}
+		}
+		if len(missing) > 0 {
+			errs = append(errs, fmt.Errorf("the cluster target reports on the implementation under test: set %s", strings.Join(missing, ", ")))
+		}
 	}
 	o := options{
 		target: targets.Config{
 			Target: *flagTarget, GatewayClass: gatewayClass, Implementation: impl, Artifacts: artifacts,
+			Kubeconfig: kubeconfigFlag(), Context: *flagContext,
 			GatewayAddress: address,
 			Kind: targets.KindConfig{ClusterName: *flagKindName, NodeImage: *flagKindImage, KeepCluster: *flagKindKeep,
 				DeployDir: deployDir, Images: splitList(*flagKindImages), ReadyTimeout: timeouts.GatewayReadyTimeout},
@@ -133,6 +154,7 @@ func loadOptions() (options, error) {
 		selection: harness.Selection{Profile: p, Supported: supported, Exempt: exempt, AllFeatures: *flagAllFeatures || ownImplementation(*flagTarget, impl, *flagSupported),
 			RunTest: *flagRunTest, SkipTests: splitList(*flagSkipTests)},
 		timeouts:     timeouts,
+		allowCRDs:    *flagAllowCRDs,
 		cleanup:      *flagCleanup,
 		artifacts:    artifacts,
 		runName:      runName,
@@ -151,6 +173,15 @@ func loadOptions() (options, error) {
 		return options{}, fmt.Errorf("invalid flags:\n%w", err)
 	}
 	return o, nil
+}
+
+// kubeconfigFlag is --kubeconfig, which controller-runtime defines for
+// every program that links its client configuration.
+func kubeconfigFlag() string {
+	if f := flag.Lookup("kubeconfig"); f != nil {
+		return f.Value.String()
+	}
+	return ""
 }
 
 // simIdentity is who the sim target's control plane is, for the report:

@@ -69,6 +69,12 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 	d, err := chooseDialect(o.target.Implementation, controller)
 	must(err)
 	dialectName = d.Name()
+	version, channel, err := harness.GatewayAPIBundle(ctx, started)
+	must(err)
+	if o.target.Target == targets.Cluster {
+		must(harness.CheckGatewayAPIBundle(version, opts.report.GatewayAPIVersion, o.allowCRDs))
+	}
+	opts.report.GatewayAPIVersion, opts.report.GatewayAPIChannel = version, channel
 	progressf("[suite] target %s ready in %.2fs; GatewayClass %s (%s), dialect %s",
 		o.target.Target, time.Since(start).Seconds(), started.GatewayClass(), controller, d.Name())
 	handle := started.Handle()

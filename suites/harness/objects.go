@@ -9,10 +9,12 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 	"sigs.k8s.io/e2e-framework/klient/decoder"
 	"sigs.k8s.io/e2e-framework/klient/k8s"
@@ -70,13 +72,16 @@ func kindOf(obj k8s.Object) (schema.GroupVersionKind, error) {
 // CreateOrReplace creates obj, or replaces an existing one whole (so an
 // entry or label missing from the manifest is removed, as a user editing
 // the object would), retrying on write conflicts. It returns "create" or
-// "update".
+// "update". Field validation is strict: a field the cluster's CRD does not
+// know is an error, never a silently different test.
 func CreateOrReplace(ctx context.Context, res *resources.Resources, obj k8s.Object) (string, error) {
 	gvk, err := kindOf(obj)
 	if err != nil {
 		return "", err
 	}
-	err = res.Create(ctx, obj)
+	c := res.GetControllerRuntimeClient()
+	strict := client.FieldValidation(metav1.FieldValidationStrict)
+	err = c.Create(ctx, obj, strict)
 	if err == nil || !apierrors.IsAlreadyExists(err) {
 		return "create", err
 	}
@@ -87,7 +92,7 @@ func CreateOrReplace(ctx context.Context, res *resources.Resources, obj k8s.Obje
 			return err
 		}
 		obj.SetResourceVersion(current.GetResourceVersion())
-		return res.Update(ctx, obj)
+		return c.Update(ctx, obj, strict)
 	})
 }
 

@@ -17,9 +17,30 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/e2e-framework/klient/conf"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
+
+// restConfig loads cluster access as kubectl does (client-go's default
+// loading rules): kubeconfig when given, else the files $KUBECONFIG lists,
+// merged, else ~/.kube/config, else the in-cluster configuration; context,
+// when given, replaces the current context.
+func restConfig(kubeconfig, context string) (*rest.Config, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = kubeconfig
+	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: context})
+	cfg, err := cc.ClientConfig()
+	if err == nil {
+		return cfg, nil
+	}
+	where := "$KUBECONFIG or ~/.kube/config"
+	if kubeconfig != "" {
+		where = kubeconfig
+	}
+	if context != "" {
+		return nil, fmt.Errorf("cluster access from %s with context %q: %w (kubectl config get-contexts lists them)", where, context, err)
+	}
+	return nil, fmt.Errorf("cluster access from %s: %w (pass --kubeconfig, set KUBECONFIG, or create ~/.kube/config)", where, err)
+}
 
 // gatewayNameLabel is the label Gateway API implementations put on what
 // they provision for a Gateway (GEP-1762).
@@ -40,11 +61,8 @@ type clusterEnv struct {
 }
 
 func startCluster(_ context.Context, cfg Config) (Started, error) {
-	path := cfg.Kubeconfig
-	if path == "" {
-		path = conf.ResolveKubeConfigFile()
-	}
-	env, err := newClusterEnv(Handle{Target: Cluster, Kubeconfig: path, GatewayClass: cfg.GatewayClass, GatewayAddress: cfg.GatewayAddress})
+	env, err := newClusterEnv(Handle{Target: Cluster, Kubeconfig: cfg.Kubeconfig, Context: cfg.Context,
+		GatewayClass: cfg.GatewayClass, GatewayAddress: cfg.GatewayAddress})
 	if err != nil {
 		return nil, err
 	}
@@ -59,15 +77,11 @@ func attachCluster(h Handle) (Attached, error) {
 	return env, nil
 }
 
-// newClusterEnv connects through the kubeconfig of h; without one it tries
-// the in-cluster configuration (the suite running in a pod).
+// newClusterEnv connects as kubectl would with h's kubeconfig and context.
 func newClusterEnv(h Handle) (*clusterEnv, error) {
-	cfg, err := clientcmd.BuildConfigFromFlags("", h.Kubeconfig)
-	switch {
-	case err != nil && h.Kubeconfig == "":
-		return nil, fmt.Errorf("no kubeconfig: pass --kubeconfig, set KUBECONFIG or create ~/.kube/config (%w)", err)
-	case err != nil:
-		return nil, fmt.Errorf("reading kubeconfig %s: %w", h.Kubeconfig, err)
+	cfg, err := restConfig(h.Kubeconfig, h.Context)
+	if err != nil {
+		return nil, err
 	}
 	scheme, err := clusterScheme()
 	if err != nil {

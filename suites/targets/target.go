@@ -46,8 +46,10 @@ type Config struct {
 	Logger    *slog.Logger
 
 	// Kubeconfig is the cluster target's kubeconfig; empty means
-	// $KUBECONFIG or ~/.kube/config.
+	// $KUBECONFIG (a list, merged) or ~/.kube/config, as for kubectl.
 	Kubeconfig string
+	// Context is the kubeconfig context to use; empty is its current one.
+	Context string
 	// GatewayAddress is the address mode of the kind and cluster targets.
 	GatewayAddress string
 
@@ -60,6 +62,7 @@ type Handle struct {
 	Kubeconfig     string `json:"kubeconfig"`
 	GatewayClass   string `json:"gatewayClass"`
 	GatewayAddress string `json:"gatewayAddress,omitempty"`
+	Context        string `json:"context,omitempty"`
 	// Dialect is the one every process speaks, decided once.
 	Dialect string `json:"dialect,omitempty"`
 }
