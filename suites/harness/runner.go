@@ -359,6 +359,9 @@ func (x *execution) address(ctx context.Context, name string, port uint32) (stri
 	if err != nil {
 		return "", fmt.Errorf("address of Gateway %s port %d: %w", nn, port, err)
 	}
+	if err := x.checkAddressIsOwn(ctx, nn, port, addr); err != nil {
+		return "", err
+	}
 	x.addresses[key] = addr
 	return addr, nil
 }
