@@ -9,6 +9,7 @@
 package suites
 
 import (
+	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -25,6 +26,7 @@ import (
 	"github.com/keyconform/keyconform/suites/dialect"
 	"github.com/keyconform/keyconform/suites/features"
 	"github.com/keyconform/keyconform/suites/harness"
+	"github.com/keyconform/keyconform/suites/run"
 	"github.com/keyconform/keyconform/suites/scenarios"
 	"github.com/keyconform/keyconform/suites/targets"
 )
@@ -35,7 +37,8 @@ func TestSuites(t *testing.T) {
 }
 
 var (
-	opts     options
+	flags    = run.RegisterFlags(flag.CommandLine)
+	opts     run.Options
 	started  targets.Started  // on the process that started the target
 	attached targets.Attached // on the others
 	runner   *harness.Runner
@@ -49,7 +52,7 @@ var (
 )
 
 var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
-	o, err := loadOptions()
+	o, err := flags.Options()
 	must(err)
 	opts = o // so the reports are written even if the target fails to start
 	for _, s := range scenarios.Catalog.All() {
@@ -59,24 +62,24 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 	// goes where spec output goes: shown on failure, not in the way.
 	klog.SetOutput(GinkgoWriter)
 	klog.LogToStderr(false)
-	o.target.Logger = slog.New(slog.NewTextHandler(GinkgoWriter, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	o.Target.Logger = slog.New(slog.NewTextHandler(GinkgoWriter, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	start := time.Now()
-	st, err := targets.Start(ctx, o.target)
+	st, err := targets.Start(ctx, o.Target)
 	must(err)
 	started = st
-	controller, err := harness.AwaitGatewayClass(ctx, started, o.timeouts)
+	controller, err := harness.AwaitGatewayClass(ctx, started, o.Timeouts)
 	must(err)
-	d, err := chooseDialect(o.target.Implementation, controller)
+	d, err := chooseDialect(o.Target.Implementation, controller)
 	must(err)
 	dialectName = d.Name()
 	version, channel, err := harness.GatewayAPIBundle(ctx, started)
 	must(err)
-	if o.target.Target == targets.Cluster {
-		must(harness.CheckGatewayAPIBundle(version, opts.report.GatewayAPIVersion, o.allowCRDs))
+	if o.Target.Target == targets.Cluster {
+		must(harness.CheckGatewayAPIBundle(version, opts.Report.GatewayAPIVersion, o.AllowCRDs))
 	}
-	opts.report.GatewayAPIVersion, opts.report.GatewayAPIChannel = version, channel
+	opts.Report.GatewayAPIVersion, opts.Report.GatewayAPIChannel = version, channel
 	progressf("[suite] target %s ready in %.2fs; GatewayClass %s (%s), dialect %s",
-		o.target.Target, time.Since(start).Seconds(), started.GatewayClass(), controller, d.Name())
+		o.Target.Target, time.Since(start).Seconds(), started.GatewayClass(), controller, d.Name())
 	handle := started.Handle()
 	handle.Dialect = d.Name()
 	h, err := handle.Encode()
@@ -84,7 +87,7 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 	return h
 }, func(ctx SpecContext, data []byte) {
 	var err error
-	opts, err = loadOptions()
+	opts, err = flags.Options()
 	must(err)
 	h, err := targets.DecodeHandle(data)
 	must(err)
@@ -104,8 +107,8 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 			gaps[s.ShortName] = fmt.Sprintf("not expressible in the %s dialect: %s", d.Name(), reason)
 		}
 	}
-	runner = &harness.Runner{Env: env, Manifests: scenarios.Manifests, Timeouts: opts.timeouts, Dialect: d,
-		Supports: opts.selection.Supports, Cleanup: opts.cleanup, Log: GinkgoWriter, Progress: os.Stderr}
+	runner = &harness.Runner{Env: env, Manifests: scenarios.Manifests, Timeouts: opts.Timeouts, Dialect: d,
+		Supports: opts.Selection.Supports, Cleanup: opts.Cleanup, Log: GinkgoWriter, Progress: os.Stderr}
 })
 
 // chooseDialect is --implementation when given, else the dialect of the
@@ -116,6 +119,9 @@ func chooseDialect(flag, controller string) (dialect.Dialect, error) {
 	}
 	return dialect.ForController(controller)
 }
+
+// ReportAfterSuite sees every process's specs and writes the run's reports.
+var _ = ReportAfterSuite("reports", func(r Report) { run.WriteReports(r, opts, dialectName) })
 
 var _ = SynchronizedAfterSuite(func() {
 	if attached != nil {
@@ -132,21 +138,17 @@ var _ = SynchronizedAfterSuite(func() {
 	must(started.Stop(ctx, failed))
 })
 
-// consistencyEntry names the report entry holding a scenario's times to
-// consistency.
-const consistencyEntry = "consistency"
-
 var _ = Describe("API key auth", func() {
 	for _, s := range scenarios.Catalog.All() {
 		It(s.ShortName, Label(specLabels(s)...), func(ctx SpecContext) {
-			if d := opts.selection.Decide(s); d.Outcome != harness.Run {
+			if d := opts.Selection.Decide(s); d.Outcome != harness.Run {
 				Skip(d.Reason)
 			}
 			if reason := gaps[s.ShortName]; reason != "" {
 				Skip(reason)
 			}
 			res := runner.Run(ctx, s)
-			AddReportEntry(consistencyEntry, res.Consistency, ReportEntryVisibilityNever)
+			AddReportEntry(run.ConsistencyEntry, res.Consistency, ReportEntryVisibilityNever)
 			if !res.Passed {
 				procFailed.Store(true)
 				Fail(res.Failure)
@@ -161,20 +163,20 @@ var _ = Describe("API key auth", func() {
 	}
 
 	It("SelfTest: the suite fails an implementation whose API key auth is switched off", Label("selftest"), func(ctx SpecContext) {
-		if opts.selection.RunTest != "" {
+		if opts.Selection.RunTest != "" {
 			Skip("--run-test selects one scenario")
 		}
 		s, ok := scenarios.Catalog.Get("MissingKey")
 		Expect(ok).To(BeTrue())
 		s.ShortName += "WithAPIKeyAuthSwitchedOff"
-		tc := opts.timeouts
+		tc := opts.Timeouts
 		// The tampered data plane never turns consistent; a short window is
 		// enough to see that and keeps the self-test cheap.
 		tc.MaxTimeToConsistency = min(tc.MaxTimeToConsistency, 2*time.Second)
 		// Its progress lines go to the spec's log: a "FAILED" line in the
 		// run's output would read as a real failure.
 		broken := &harness.Runner{Env: runner.Env, Manifests: scenarios.Manifests, Timeouts: tc, Dialect: runner.Dialect, Supports: runner.Supports,
-			Cleanup: opts.cleanup, Log: GinkgoWriter, Progress: GinkgoWriter, Tamper: disableAPIKeyAuth}
+			Cleanup: opts.Cleanup, Log: GinkgoWriter, Progress: GinkgoWriter, Tamper: disableAPIKeyAuth}
 		res := broken.Run(ctx, s)
 		Expect(res.Passed).To(BeFalse(), "MissingKey passed although every policy was rewritten without API key auth")
 		// The first step sends a valid key and expects it removed; with the

@@ -1,4 +1,4 @@
-package suites
+package run
 
 import (
 	"cmp"
@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 
-	. "github.com/onsi/ginkgo/v2"
 	"github.com/onsi/ginkgo/v2/reporters"
 	"github.com/onsi/ginkgo/v2/types"
 
@@ -18,46 +17,52 @@ import (
 	"github.com/keyconform/keyconform/suites/scenarios"
 )
 
-// ReportAfterSuite sees every process's specs: it writes the JUnit report,
-// the ConformanceReport, and the consistency figures, and prints the
-// slowest scenarios.
-var _ = ReportAfterSuite("reports", func(r Report) {
-	if opts.artifacts == "" {
+// ConsistencyEntry names the Ginkgo report entry holding a scenario's times
+// to consistency.
+const ConsistencyEntry = "consistency"
+
+// WriteReports writes what a run leaves under the artifacts directory: the
+// JUnit report (its suite named with the implementation, dialect and
+// target), the ConformanceReport, each scenario's result (for baselines)
+// and the times to consistency, and prints a summary with the slowest
+// scenarios. r is Ginkgo's report of every process's specs.
+func WriteReports(r types.Report, opts Options, dialectName string) {
+	if opts.Artifacts == "" {
 		fmt.Fprintln(os.Stderr, "[suite] no reports: the suite did not get past its flags")
 		return
 	}
-	if err := os.MkdirAll(opts.artifacts, 0o755); err != nil {
+	if err := os.MkdirAll(opts.Artifacts, 0o755); err != nil {
 		fmt.Fprintln(os.Stderr, "[suite] artifacts:", err)
 		return
 	}
 	// The JUnit suite names what ran: implementation, dialect, target.
-	impl := opts.report.Implementation
+	impl := opts.Report.Implementation
 	r.SuiteDescription = fmt.Sprintf("%s: %s/%s %s, %s dialect, %s target", r.SuiteDescription,
-		impl.Organization, impl.Project, impl.Version, orDefault(dialectName, "no"), opts.target.Target)
-	opts.report.Dialect = dialectName
-	if err := reporters.GenerateJUnitReport(r, opts.junitOutput); err != nil {
+		impl.Organization, impl.Project, impl.Version, orDefault(dialectName, "no"), opts.Target.Target)
+	opts.Report.Dialect = dialectName
+	if err := reporters.GenerateJUnitReport(r, opts.JUnitOutput); err != nil {
 		fmt.Fprintln(os.Stderr, "[suite] JUnit report:", err)
 	}
 	if failed := setupFailure(r); failed != "" {
 		// Every scenario was skipped because the run never started: a
 		// conformance report would read "partial" when nothing was tested.
-		fmt.Fprintf(os.Stderr, "[suite] no conformance report: %s failed (see %s)\n", failed, opts.junitOutput)
+		fmt.Fprintf(os.Stderr, "[suite] no conformance report: %s failed (see %s)\n", failed, opts.JUnitOutput)
 		return
 	}
-	report := harness.BuildReport(opts.report, scenarioStates(r))
-	if err := harness.WriteReport(opts.reportOutput, report); err != nil {
+	report := harness.BuildReport(opts.Report, scenarioStates(r, opts.Selection))
+	if err := harness.WriteReport(opts.ReportOutput, report); err != nil {
 		fmt.Fprintln(os.Stderr, "[suite]", err)
 	}
 	if err := report.Implementation.Validate(); err != nil {
 		fmt.Fprintf(os.Stderr, "[suite] warning: the conformance report is incomplete: %v (set --organization --project --url --version --contact)\n", err)
 	}
-	writeJSON(filepath.Join(opts.artifacts, "results-"+opts.runName+".json"), scenarioResults(r))
+	writeJSON(filepath.Join(opts.Artifacts, "results-"+opts.RunName+".json"), scenarioResults(r))
 	stats := harness.SummarizeConsistency(consistencySamples(r))
-	writeJSON(filepath.Join(opts.artifacts, "consistency-"+opts.runName+".json"), stats)
+	writeJSON(filepath.Join(opts.Artifacts, "consistency-"+opts.RunName+".json"), stats)
 
 	var b strings.Builder
 	fmt.Fprintf(&b, "[suite] %s\n", report.ProfileReports[0].Summary)
-	fmt.Fprintf(&b, "[suite] reports: %s, %s\n", opts.reportOutput, opts.junitOutput)
+	fmt.Fprintf(&b, "[suite] reports: %s, %s\n", opts.ReportOutput, opts.JUnitOutput)
 	fmt.Fprintf(&b, "[suite] wall time %.2fs; slowest scenarios:\n", r.RunTime.Seconds())
 	for _, s := range slowest(r, 5) {
 		fmt.Fprintf(&b, "    %-32s %6.2fs\n", s.LeafNodeText, s.RunTime.Seconds())
@@ -68,10 +73,10 @@ var _ = ReportAfterSuite("reports", func(r Report) {
 			st.Median.Milliseconds(), st.P90.Milliseconds(), st.Max.Milliseconds(), st.Count)
 	}
 	fmt.Fprint(os.Stderr, b.String())
-})
+}
 
 // setupFailure names the suite-level setup node that failed, if one did.
-func setupFailure(r Report) string {
+func setupFailure(r types.Report) string {
 	for _, spec := range r.SpecReports {
 		switch spec.LeafNodeType {
 		case types.NodeTypeBeforeSuite, types.NodeTypeSynchronizedBeforeSuite:
@@ -84,7 +89,7 @@ func setupFailure(r Report) string {
 }
 
 // scenarioStates maps Ginkgo's spec states to the report's.
-func scenarioStates(r Report) []harness.ScenarioState {
+func scenarioStates(r types.Report, sel harness.Selection) []harness.ScenarioState {
 	var out []harness.ScenarioState
 	for _, spec := range r.SpecReports {
 		if spec.LeafNodeType != types.NodeTypeIt {
@@ -100,7 +105,7 @@ func scenarioStates(r Report) []harness.ScenarioState {
 			st = harness.Passed
 		case spec.State.Is(types.SpecStateFailureStates):
 			st = harness.Failed
-		case opts.selection.Decide(s).Outcome == harness.NotSupported:
+		case sel.Decide(s).Outcome == harness.NotSupported:
 			st = harness.Unsupported
 		default: // skipped by flag, label filter or focus, or pending
 			st = harness.Skipped
@@ -112,7 +117,7 @@ func scenarioStates(r Report) []harness.ScenarioState {
 
 // scenarioResults is each scenario's outcome, for comparison with an
 // implementation's baseline (suites/baseline).
-func scenarioResults(r Report) []baseline.Result {
+func scenarioResults(r types.Report) []baseline.Result {
 	var out []baseline.Result
 	for _, spec := range r.SpecReports {
 		if spec.LeafNodeType != types.NodeTypeIt {
@@ -134,11 +139,11 @@ func scenarioResults(r Report) []baseline.Result {
 	return out
 }
 
-func consistencySamples(r Report) []harness.ConsistencySample {
+func consistencySamples(r types.Report) []harness.ConsistencySample {
 	var out []harness.ConsistencySample
 	for _, spec := range r.SpecReports {
 		for _, e := range spec.ReportEntries {
-			if e.Name != consistencyEntry {
+			if e.Name != ConsistencyEntry {
 				continue
 			}
 			// In process the raw value is there; from other processes, JSON.
@@ -155,7 +160,7 @@ func consistencySamples(r Report) []harness.ConsistencySample {
 	return out
 }
 
-func slowest(r Report, n int) []types.SpecReport {
+func slowest(r types.Report, n int) []types.SpecReport {
 	var specs []types.SpecReport
 	for _, s := range r.SpecReports {
 		ran := s.State == types.SpecStatePassed || s.State.Is(types.SpecStateFailureStates)

@@ -1,0 +1,207 @@
+package run
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	confv1 "sigs.k8s.io/gateway-api/conformance/apis/v1"
+
+	"github.com/keyconform/keyconform/internal/egmodule"
+	"github.com/keyconform/keyconform/suites/dialect"
+	"github.com/keyconform/keyconform/suites/features"
+	"github.com/keyconform/keyconform/suites/harness"
+	"github.com/keyconform/keyconform/suites/scenarios"
+	"github.com/keyconform/keyconform/suites/targets"
+)
+
+// Options is the parsed, validated configuration of a run.
+type Options struct {
+	Target       targets.Config
+	Selection    harness.Selection
+	Timeouts     harness.TimeoutConfig
+	Cleanup      bool
+	Artifacts    string
+	ReportOutput string
+	JUnitOutput  string
+	// allowCRDs lets the cluster target run on another Gateway API version.
+	AllowCRDs bool
+	// runName names the run's files: the target, and the implementation
+	// when it is not the reference one.
+	RunName string
+	Report  harness.ReportInput
+}
+
+func (f *Flags) Options() (Options, error) {
+	var errs []error
+	p := features.APIKeyAuthProfile
+	supported, err := p.Parse(f.Supported)
+	errs = append(errs, prefixErr("--supported-features", err))
+	if f.Supported == "" && f.Target == targets.Sim {
+		supported = simClaims[f.Impl]
+	}
+	exempt, err := p.Parse(f.Exempt)
+	errs = append(errs, prefixErr("--exempt-features", err))
+	errs = append(errs, prefixErr("timeouts", f.Timeouts.Validate()))
+
+	root, err := repoRoot()
+	errs = append(errs, err)
+	artifacts := os.Getenv("ARTIFACTS")
+	if artifacts == "" {
+		artifacts = "_artifacts"
+	}
+	if !filepath.IsAbs(artifacts) {
+		artifacts = filepath.Join(root, artifacts)
+	}
+	address := f.GatewayAddress
+	if address == "" {
+		address = targets.AddressFromStatus
+		if f.Target == targets.Kind {
+			address = targets.AddressPortForward
+		}
+	}
+	deployDir := f.KindDeployDir
+	if deployDir == "" {
+		deployDir = filepath.Join(artifacts, "deploy")
+	}
+	impl := f.Impl
+	if impl != "" {
+		_, err := dialect.ByName(impl)
+		errs = append(errs, prefixErr("--implementation", err))
+	} else if f.Target == targets.Sim {
+		impl = dialect.KGateway{}.Name()
+	}
+	gatewayClass := f.GatewayClass
+	if gatewayClass == "" {
+		gatewayClass = targets.SimGatewayClass
+		if sim, ok := targets.SimImplementations[impl]; ok && f.Target == targets.Sim {
+			gatewayClass = sim.GatewayClass
+		}
+	}
+	// Reports of runs against another implementation do not overwrite the
+	// reference implementation's.
+	runName := f.Target
+	if impl != "" && impl != (dialect.KGateway{}).Name() {
+		runName += "-" + impl
+	}
+	// The cluster target runs any implementation: the report names only
+	// what the command line says. Sim and kind run known ones.
+	var identity confv1.Implementation
+	switch f.Target {
+	case targets.Sim:
+		identity = simIdentity[impl]
+	case targets.Kind:
+		identity = simIdentity[dialect.KGateway{}.Name()]
+	case targets.Cluster:
+		var missing []string
+		for _, f := range []struct{ name, value string }{{"--organization", f.Organization}, {"--project", f.Project},
+			{"--url", f.URL}, {"--version", f.Version}, {"--contact", f.Contact}} {
+			if strings.TrimSpace(f.value) == "" {
+				missing = append(missing, f.name)
+			}
+		}
+		if len(missing) > 0 {
+			errs = append(errs, fmt.Errorf("the cluster target reports on the implementation under test: set %s", strings.Join(missing, ", ")))
+		}
+	}
+	o := Options{
+		Target: targets.Config{
+			Target: f.Target, GatewayClass: gatewayClass, Implementation: impl, Artifacts: artifacts,
+			Kubeconfig: f.kubeconfig(), Context: f.Context,
+			GatewayAddress: address,
+			Kind: targets.KindConfig{ClusterName: f.KindName, NodeImage: f.KindImage, KeepCluster: f.KindKeep,
+				DeployDir: deployDir, Images: splitList(f.KindImages), ReadyTimeout: f.Timeouts.GatewayReadyTimeout},
+		},
+		Selection: harness.Selection{Profile: p, Supported: supported, Exempt: exempt, AllFeatures: f.AllFeatures || ownImplementation(f.Target, impl, f.Supported),
+			RunTest: f.RunTest, SkipTests: splitList(f.SkipTests)},
+		Timeouts:     f.Timeouts,
+		AllowCRDs:    f.AllowCRDs,
+		Cleanup:      f.Cleanup,
+		Artifacts:    artifacts,
+		RunName:      runName,
+		ReportOutput: orDefault(f.ReportOutput, filepath.Join(artifacts, "conformance-report-"+runName+".yaml")),
+		JUnitOutput:  orDefault(f.JUnitOutput, filepath.Join(artifacts, "junit-"+runName+".xml")),
+		Report: harness.ReportInput{
+			Implementation: confv1.Implementation{Organization: orDefault(f.Organization, identity.Organization),
+				Project: orDefault(f.Project, identity.Project), URL: orDefault(f.URL, identity.URL),
+				Version: orDefault(f.Version, identity.Version), Contact: splitList(orDefault(f.Contact, strings.Join(identity.Contact, ",")))},
+			Mode: f.Mode, GatewayAPIVersion: "v1.6.3", GatewayAPIChannel: "standard", Date: time.Now(),
+		},
+	}
+	o.Report.Selection = o.Selection
+	errs = append(errs, o.Target.Validate(), o.Selection.Check(scenarios.Catalog.All()))
+	if err := errors.Join(errs...); err != nil {
+		return Options{}, fmt.Errorf("invalid flags:\n%w", err)
+	}
+	return o, nil
+}
+
+// simIdentity is who the sim target's control plane is, for the report:
+// the project's reference controller, or Envoy Gateway at the version the
+// environment builds.
+var simIdentity = map[string]confv1.Implementation{
+	"kgateway": {Organization: "keyconform", Project: "keyconform", URL: "https://github.com/keyconform/keyconform",
+		Version: "dev", Contact: []string{"@keyconform/maintainers"}},
+	"envoy-gateway": {Organization: "envoyproxy", Project: "gateway", URL: "https://github.com/envoyproxy/gateway",
+		Version: egmodule.Version, Contact: []string{"https://github.com/envoyproxy/gateway/blob/main/GOVERNANCE.md"}},
+}
+
+// ownImplementation says the target runs the project's controller, which
+// supports the whole profile, and no features were claimed explicitly.
+func ownImplementation(target, impl, supported string) bool {
+	return (target == targets.Sim && impl == dialect.KGateway{}.Name() || target == targets.Kind) && supported == ""
+}
+
+// simClaims are the extended features Envoy Gateway implements, which the
+// sim target claims for it unless --supported-features says otherwise: not
+// kgateway's label selectors, disable, policy weights, status wording or
+// replacement scope (docs/implementations/envoy-gateway.md).
+var simClaims = map[string][]features.Name{
+	"envoy-gateway": {features.QuerySource, features.CookieSource, features.ClientIDHeader, features.ForwardCredential,
+		features.RuleLevel, features.ListenerLevel, features.ReferenceGrant, features.PolicyConflict, features.TargetSelector,
+		features.GRPCLocalReply, features.FragmentRejected},
+}
+
+func prefixErr(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// repoRoot is the module root: where relative artifact paths and default
+// fixture folders resolve, whichever directory the suite runs from.
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("no go.mod above %s: run the suite from inside the repository", dir)
+		}
+	}
+}
