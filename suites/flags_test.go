@@ -15,6 +15,7 @@ import (
 	"github.com/keyconform/keyconform/suites/dialect"
 	"github.com/keyconform/keyconform/suites/features"
 	"github.com/keyconform/keyconform/suites/harness"
+	"github.com/keyconform/keyconform/suites/scenario"
 	"github.com/keyconform/keyconform/suites/scenarios"
 	"github.com/keyconform/keyconform/suites/targets"
 )
@@ -57,7 +58,7 @@ func init() { timeouts.BindFlags(flag.CommandLine) }
 // options is the parsed, validated configuration of a run.
 type options struct {
 	target       targets.Config
-	selection    harness.Selection
+	selection    scenario.Selection
 	timeouts     harness.TimeoutConfig
 	cleanup      bool
 	artifacts    string
@@ -68,7 +69,7 @@ type options struct {
 	// runName names the run's files: the target, and the implementation
 	// when it is not the reference one.
 	runName string
-	report  harness.ReportInput
+	report  scenario.ReportInput
 }
 
 func loadOptions() (options, error) {
@@ -151,7 +152,7 @@ func loadOptions() (options, error) {
 			Kind: targets.KindConfig{ClusterName: *flagKindName, NodeImage: *flagKindImage, KeepCluster: *flagKindKeep,
 				DeployDir: deployDir, Images: splitList(*flagKindImages), ReadyTimeout: timeouts.GatewayReadyTimeout},
 		},
-		selection: harness.Selection{Profile: p, Supported: supported, Exempt: exempt, AllFeatures: *flagAllFeatures || ownImplementation(*flagTarget, impl, *flagSupported),
+		selection: scenario.Selection{Profile: p, Supported: supported, Exempt: exempt, AllFeatures: *flagAllFeatures || ownImplementation(*flagTarget, impl, *flagSupported),
 			RunTest: *flagRunTest, SkipTests: splitList(*flagSkipTests)},
 		timeouts:     timeouts,
 		allowCRDs:    *flagAllowCRDs,
@@ -160,7 +161,7 @@ func loadOptions() (options, error) {
 		runName:      runName,
 		reportOutput: orDefault(*flagReportOutput, filepath.Join(artifacts, "conformance-report-"+runName+".yaml")),
 		junitOutput:  orDefault(*flagJUnitOutput, filepath.Join(artifacts, "junit-"+runName+".xml")),
-		report: harness.ReportInput{
+		report: scenario.ReportInput{
 			Implementation: confv1.Implementation{Organization: orDefault(*flagOrganization, identity.Organization),
 				Project: orDefault(*flagProject, identity.Project), URL: orDefault(*flagURL, identity.URL),
 				Version: orDefault(*flagVersion, identity.Version), Contact: splitList(orDefault(*flagContact, strings.Join(identity.Contact, ",")))},

@@ -15,6 +15,7 @@ import (
 
 	"github.com/keyconform/keyconform/suites/baseline"
 	"github.com/keyconform/keyconform/suites/harness"
+	"github.com/keyconform/keyconform/suites/scenario"
 	"github.com/keyconform/keyconform/suites/scenarios"
 )
 
@@ -44,8 +45,8 @@ var _ = ReportAfterSuite("reports", func(r Report) {
 		fmt.Fprintf(os.Stderr, "[suite] no conformance report: %s failed (see %s)\n", failed, opts.junitOutput)
 		return
 	}
-	report := harness.BuildReport(opts.report, scenarioStates(r))
-	if err := harness.WriteReport(opts.reportOutput, report); err != nil {
+	report := scenario.BuildReport(opts.report, scenarioStates(r))
+	if err := scenario.WriteReport(opts.reportOutput, report); err != nil {
 		fmt.Fprintln(os.Stderr, "[suite]", err)
 	}
 	if err := report.Implementation.Validate(); err != nil {
@@ -84,8 +85,8 @@ func setupFailure(r Report) string {
 }
 
 // scenarioStates maps Ginkgo's spec states to the report's.
-func scenarioStates(r Report) []harness.ScenarioState {
-	var out []harness.ScenarioState
+func scenarioStates(r Report) []scenario.ScenarioState {
+	var out []scenario.ScenarioState
 	for _, spec := range r.SpecReports {
 		if spec.LeafNodeType != types.NodeTypeIt {
 			continue
@@ -94,18 +95,18 @@ func scenarioStates(r Report) []harness.ScenarioState {
 		if !ok {
 			continue // the self-test
 		}
-		var st harness.State
+		var st scenario.State
 		switch {
 		case spec.State == types.SpecStatePassed:
-			st = harness.Passed
+			st = scenario.Passed
 		case spec.State.Is(types.SpecStateFailureStates):
-			st = harness.Failed
-		case opts.selection.Decide(s).Outcome == harness.NotSupported:
-			st = harness.Unsupported
+			st = scenario.Failed
+		case opts.selection.Decide(s).Outcome == scenario.NotSupported:
+			st = scenario.Unsupported
 		default: // skipped by flag, label filter or focus, or pending
-			st = harness.Skipped
+			st = scenario.Skipped
 		}
-		out = append(out, harness.ScenarioState{Scenario: s, State: st})
+		out = append(out, scenario.ScenarioState{Scenario: s, State: st})
 	}
 	return out
 }
