@@ -27,6 +27,7 @@ import (
 	"github.com/keyconform/keyconform/suites/features"
 	"github.com/keyconform/keyconform/suites/harness"
 	"github.com/keyconform/keyconform/suites/run"
+	"github.com/keyconform/keyconform/suites/scenario"
 	"github.com/keyconform/keyconform/suites/scenarios"
 	"github.com/keyconform/keyconform/suites/targets"
 )
@@ -56,7 +57,7 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 	must(err)
 	opts = o // so the reports are written even if the target fails to start
 	for _, s := range scenarios.Catalog.All() {
-		must(harness.Lint(s, scenarios.Manifests, features.APIKeyAuthProfile))
+		must(scenario.Lint(s, scenarios.Manifests, features.APIKeyAuthProfile))
 	}
 	// klog (client-go, and controller-runtime as e2e-framework sets it up)
 	// goes where spec output goes: shown on failure, not in the way.
@@ -101,7 +102,7 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 	must(err)
 	gaps = map[string]string{}
 	for _, s := range scenarios.Catalog.All() {
-		reason, err := harness.DialectGap(s, scenarios.Manifests, d)
+		reason, err := scenario.DialectGap(s, scenarios.Manifests, d)
 		must(err)
 		if reason != "" {
 			gaps[s.ShortName] = fmt.Sprintf("not expressible in the %s dialect: %s", d.Name(), reason)
@@ -141,7 +142,7 @@ var _ = SynchronizedAfterSuite(func() {
 var _ = Describe("API key auth", func() {
 	for _, s := range scenarios.Catalog.All() {
 		It(s.ShortName, Label(specLabels(s)...), func(ctx SpecContext) {
-			if d := opts.Selection.Decide(s); d.Outcome != harness.Run {
+			if d := opts.Selection.Decide(s); d.Outcome != scenario.Run {
 				Skip(d.Reason)
 			}
 			if reason := gaps[s.ShortName]; reason != "" {
@@ -208,7 +209,7 @@ func must(err error) {
 }
 
 // specLabels are a scenario's features and its level, for --label-filter.
-func specLabels(s harness.Scenario) []string {
+func specLabels(s scenario.Scenario) []string {
 	level := "core"
 	if features.APIKeyAuthProfile.IsExtended(s.Features) {
 		level = "extended"

@@ -13,7 +13,7 @@ import (
 
 	"github.com/keyconform/keyconform/sim/kubeassets"
 	"github.com/keyconform/keyconform/suites/dialect"
-	"github.com/keyconform/keyconform/suites/harness"
+	"github.com/keyconform/keyconform/suites/scenario"
 	"github.com/keyconform/keyconform/suites/scenarios"
 )
 
@@ -28,7 +28,7 @@ func TestEveryScenarioRendersInEveryDialect(t *testing.T) {
 	ctx := context.Background()
 	rendered := map[string]int{}
 	for _, s := range scenarios.Catalog.All() {
-		objs, err := harness.PolicyManifests(s, scenarios.Manifests)
+		objs, err := scenario.PolicyManifests(s, scenarios.Manifests)
 		if err != nil {
 			t.Fatalf("%s: %v", s.ShortName, err)
 		}

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/keyconform/keyconform/suites/scenario"
 )
 
 // observed is one response as the suite saw it.
@@ -66,7 +68,7 @@ func (e *echo) cookies() map[string][]string {
 
 // compare lists how got differs from want (rendered, real values); empty
 // means it matches. request is the rendered request, for the Host check.
-func compare(want Response, request Request, got observed) []string {
+func compare(want scenario.Response, request scenario.Request, got observed) []string {
 	var diffs []string
 	if got.Status != want.Status {
 		diffs = append(diffs, fmt.Sprintf("status %d, want %d", got.Status, want.Status))
@@ -93,7 +95,7 @@ func compareHeaders(want map[string][]string, got http.Header) []string {
 	return diffs
 }
 
-func compareLocalReply(want Response, got observed) []string {
+func compareLocalReply(want scenario.Response, got observed) []string {
 	var diffs []string
 	if got.Echo != nil {
 		diffs = append(diffs, "the backend was reached (the body is go-httpbin's echo of the request)")
@@ -106,7 +108,7 @@ func compareLocalReply(want Response, got observed) []string {
 	}
 	ct := got.Header.Get("Content-Type")
 	switch {
-	case want.hasHeader("Content-Type"): // compared with the other Headers
+	case want.HasHeader("Content-Type"): // compared with the other Headers
 	case want.NoBody:
 		if v := got.Header.Values("Content-Type"); len(v) > 0 {
 			diffs = append(diffs, fmt.Sprintf("content-type %q, want none (a local reply without a body has none)", v))
@@ -127,7 +129,7 @@ func isTextPlain(ct string) bool {
 	return err == nil && mt == "text/plain"
 }
 
-func compareBackend(want Backend, request Request, e *echo) []string {
+func compareBackend(want scenario.Backend, request scenario.Request, e *echo) []string {
 	var diffs []string
 	if host, _ := e.header("Host"); !slices.Equal(host, []string{request.Host}) {
 		diffs = append(diffs, fmt.Sprintf("backend saw Host %q, want [%q]", host, request.Host))

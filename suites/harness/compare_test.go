@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/mccutchen/go-httpbin/v2/httpbin"
+
+	"github.com/keyconform/keyconform/suites/scenario"
 )
 
 // TestCompare runs each case through a real go-httpbin, or a handler
@@ -33,59 +35,59 @@ func TestCompare(t *testing.T) {
 			w.WriteHeader(status)
 		})
 	}
-	grpcReply := Response{Status: 200, NoBody: true, Headers: map[string][]string{
-		"content-type": {"application/grpc"}, "grpc-status": {"16"}, "grpc-message": {UnauthorizedBody}, "www-authenticate": {}}}
-	grpcHeaders := []string{"Content-Type", "application/grpc", "Grpc-Status", "16", "Grpc-Message", UnauthorizedBody}
-	emptyReply := Response{Status: 400, NoBody: true}
+	grpcReply := scenario.Response{Status: 200, NoBody: true, Headers: map[string][]string{
+		"content-type": {"application/grpc"}, "grpc-status": {"16"}, "grpc-message": {scenario.UnauthorizedBody}, "www-authenticate": {}}}
+	grpcHeaders := []string{"Content-Type", "application/grpc", "Grpc-Status", "16", "Grpc-Message", scenario.UnauthorizedBody}
+	emptyReply := scenario.Response{Status: 400, NoBody: true}
 	tests := []struct {
 		name    string
 		handler http.Handler
-		req     Request
-		want    Response
+		req     scenario.Request
+		want    scenario.Response
 		diffs   []string // substrings, one per expected difference; none = match
 	}{
-		{"401 local reply matches", local(401, UnauthorizedBody), Get("/anything"), Unauthorized, nil},
-		{"500 direct response matches", local(500, InvalidRouteBody), Get("/anything"), InvalidRoute, nil},
-		{"backend reached instead of 401", bin, Get("/anything"), Unauthorized,
+		{"401 local reply matches", local(401, scenario.UnauthorizedBody), scenario.Get("/anything"), scenario.Unauthorized, nil},
+		{"500 direct response matches", local(500, scenario.InvalidRouteBody), scenario.Get("/anything"), scenario.InvalidRoute, nil},
+		{"backend reached instead of 401", bin, scenario.Get("/anything"), scenario.Unauthorized,
 			[]string{"status 200, want 401", "the backend was reached", "body", "content-type"}},
-		{"401 with another body", local(401, "no API Key found"), Get("/anything"), Unauthorized,
+		{"401 with another body", local(401, "no API Key found"), scenario.Get("/anything"), scenario.Unauthorized,
 			[]string{`body "no API Key found"`}},
-		{"401 with a challenge", local(401, UnauthorizedBody, "WWW-Authenticate", "Bearer"), Get("/anything"), Unauthorized,
+		{"401 with a challenge", local(401, scenario.UnauthorizedBody, "WWW-Authenticate", "Bearer"), scenario.Get("/anything"), scenario.Unauthorized,
 			[]string{"www-authenticate"}},
-		{"401 as html", local(401, UnauthorizedBody, "Content-Type", "text/html"), Get("/anything"), Unauthorized,
+		{"401 as html", local(401, scenario.UnauthorizedBody, "Content-Type", "text/html"), scenario.Get("/anything"), scenario.Unauthorized,
 			[]string{`content-type "text/html"`}},
-		{"200 not from the backend", local(200, "ok"), Get("/anything"), Reached(Backend{}),
+		{"200 not from the backend", local(200, "ok"), scenario.Get("/anything"), scenario.Reached(scenario.Backend{}),
 			[]string{"did not reach the backend"}},
-		{"gRPC local reply matches", bodiless(200, grpcHeaders...), Get("/anything"), grpcReply, nil},
-		{"plain 401 instead of gRPC's reply", local(401, UnauthorizedBody), Get("/anything"), grpcReply,
+		{"gRPC local reply matches", bodiless(200, grpcHeaders...), scenario.Get("/anything"), grpcReply, nil},
+		{"plain 401 instead of gRPC's reply", local(401, scenario.UnauthorizedBody), scenario.Get("/anything"), grpcReply,
 			[]string{"status 401, want 200", "body", "content-type=[\"text/plain\"]", "grpc-status=[]", "grpc-message=[]"}},
 		{"gRPC reply with another status and a challenge",
-			bodiless(200, "Content-Type", "application/grpc", "Grpc-Status", "7", "Grpc-Message", UnauthorizedBody, "WWW-Authenticate", "Bearer"),
-			Get("/anything"), grpcReply, []string{"grpc-status=[\"7\"]", "www-authenticate"}},
-		{"backend reached instead of gRPC's reply", bin, Get("/anything"), grpcReply,
+			bodiless(200, "Content-Type", "application/grpc", "Grpc-Status", "7", "Grpc-Message", scenario.UnauthorizedBody, "WWW-Authenticate", "Bearer"),
+			scenario.Get("/anything"), grpcReply, []string{"grpc-status=[\"7\"]", "www-authenticate"}},
+		{"backend reached instead of gRPC's reply", bin, scenario.Get("/anything"), grpcReply,
 			[]string{"content-type", "grpc-status", "grpc-message", "the backend was reached", "body"}},
-		{"response header from the backend", bin, Get("/anything"),
-			Response{Status: 200, Headers: map[string][]string{"Content-Type": {"application/json; charset=utf-8"}}, Backend: &Backend{}}, nil},
-		{"empty local reply matches", bodiless(400), Get("/anything"), emptyReply, nil},
-		{"empty local reply with a content-type", local(400, ""), Get("/anything"), emptyReply,
+		{"response header from the backend", bin, scenario.Get("/anything"),
+			scenario.Response{Status: 200, Headers: map[string][]string{"Content-Type": {"application/json; charset=utf-8"}}, Backend: &scenario.Backend{}}, nil},
+		{"empty local reply matches", bodiless(400), scenario.Get("/anything"), emptyReply, nil},
+		{"empty local reply with a content-type", local(400, ""), scenario.Get("/anything"), emptyReply,
 			[]string{"want none"}},
-		{"a body where none is expected", local(400, "Bad Request"), Get("/anything"), emptyReply,
+		{"a body where none is expected", local(400, "Bad Request"), scenario.Get("/anything"), emptyReply,
 			[]string{`body "Bad Request", want ""`, "want none"}},
 		{"backend received what is expected", bin,
-			Get("/anything?foo=bar&baz=1").WithHeader("x-client-id", "client1").WithCookie("session=s1; theme=dark"),
-			Reached(Backend{}.Header("X-Client-Id", "client1").Without("api-key").Arg("foo", "bar").WithoutArgs("api_key").
+			scenario.Get("/anything?foo=bar&baz=1").WithHeader("x-client-id", "client1").WithCookie("session=s1; theme=dark"),
+			scenario.Reached(scenario.Backend{}.Header("X-Client-Id", "client1").Without("api-key").Arg("foo", "bar").WithoutArgs("api_key").
 				Cookie("session", "s1").WithoutCookies("auth_token")), nil},
 		{"backend received a header it should not have", bin,
-			Get("/anything").WithHeader("api-key", "secret-value-12345"),
-			Reached(Backend{}.Without("API-KEY")), []string{"received header API-KEY"}},
+			scenario.Get("/anything").WithHeader("api-key", "secret-value-12345"),
+			scenario.Reached(scenario.Backend{}.Without("API-KEY")), []string{"received header API-KEY"}},
 		{"repeated header compared whole", bin,
-			Get("/anything").WithHeader("x-client-id", "admin").WithHeader("x-client-id", "client1"),
-			Reached(Backend{}.Header("x-client-id", "client1")), []string{`header x-client-id=["admin" "client1"]`}},
-		{"query parameter missing and one unwanted", bin, Get("/anything?api_key=k"),
-			Reached(Backend{}.Arg("foo", "bar").WithoutArgs("api_key")),
+			scenario.Get("/anything").WithHeader("x-client-id", "admin").WithHeader("x-client-id", "client1"),
+			scenario.Reached(scenario.Backend{}.Header("x-client-id", "client1")), []string{`header x-client-id=["admin" "client1"]`}},
+		{"query parameter missing and one unwanted", bin, scenario.Get("/anything?api_key=k"),
+			scenario.Reached(scenario.Backend{}.Arg("foo", "bar").WithoutArgs("api_key")),
 			[]string{"did not receive query parameter foo", "received query parameter api_key"}},
-		{"cookie kept and one unwanted", bin, Get("/anything").WithCookie("auth_token=k; session=s2"),
-			Reached(Backend{}.Cookie("session", "s1").WithoutCookies("auth_token")),
+		{"cookie kept and one unwanted", bin, scenario.Get("/anything").WithCookie("auth_token=k; session=s2"),
+			scenario.Reached(scenario.Backend{}.Cookie("session", "s1").WithoutCookies("auth_token")),
 			[]string{`cookie auth_token`, `cookie session=["s2"]`}},
 	}
 	for _, tt := range tests {
@@ -93,7 +95,7 @@ func TestCompare(t *testing.T) {
 			srv := httptest.NewServer(tt.handler)
 			defer srv.Close()
 			// A rendered request: the default Host is a template.
-			req := tt.req.WithHost("www.example.com").withDefaults()
+			req := tt.req.WithHost("www.example.com").WithDefaults()
 			got, err := newSender(true, 0).send(context.Background(), strings.TrimPrefix(srv.URL, "http://"), req)
 			if err != nil {
 				t.Fatal(err)
@@ -118,42 +120,14 @@ func TestCompare(t *testing.T) {
 func TestCompareChecksTheHostTheBackendSaw(t *testing.T) {
 	srv := httptest.NewServer(httpbin.New())
 	defer srv.Close()
-	sent := Get("/anything").WithHost("www.example.com").withDefaults()
+	sent := scenario.Get("/anything").WithHost("www.example.com").WithDefaults()
 	got, err := newSender(true, 0).send(context.Background(), strings.TrimPrefix(srv.URL, "http://"), sent)
 	if err != nil {
 		t.Fatal(err)
 	}
 	other := sent.WithHost("other.example.com")
-	if diffs := compare(Reached(Backend{}), other, got); len(diffs) != 1 || !strings.Contains(diffs[0], "Host") {
+	if diffs := compare(scenario.Reached(scenario.Backend{}), other, got); len(diffs) != 1 || !strings.Contains(diffs[0], "Host") {
 		t.Errorf("diffs = %q, want one about the Host", diffs)
-	}
-}
-
-func TestResponseValidate(t *testing.T) {
-	tests := []struct {
-		resp Response
-		ok   bool
-	}{
-		{Unauthorized, true},
-		{InvalidRoute, true},
-		{Reached(Backend{}), true},
-		{Response{Status: 200}, false}, // says nothing about the backend
-		{Response{Status: 401}, false}, // no body: backend-not-reached unproven
-		{Response{Status: 401, Body: "x", Backend: &Backend{}}, false}, // local reply with backend
-		{Response{Status: 200, Body: "x", Backend: &Backend{}}, false},
-		{Response{Status: 42, Body: "x"}, false},
-		{Response{Status: 400, NoBody: true}, true},
-		{Response{Status: 400, NoBody: true, Body: "x"}, false},
-		{Response{Status: 200, NoBody: true}, false}, // a 2xx local reply must state its headers
-		{Response{Status: 200, NoBody: true, Headers: map[string][]string{"grpc-status": {"16"}}}, true},
-		{Response{Status: 200, Headers: map[string][]string{"grpc-status": {"16"}}}, false}, // no body stated
-		{Response{Status: 200, NoBody: true, Backend: &Backend{}}, false},
-		{Response{Status: 200, Headers: map[string][]string{"x": {"1"}}, Backend: &Backend{}}, true},
-	}
-	for _, tt := range tests {
-		if err := tt.resp.validate(); (err == nil) != tt.ok {
-			t.Errorf("validate(%+v) = %v, want ok=%v", tt.resp, err, tt.ok)
-		}
 	}
 }
 
@@ -168,34 +142,18 @@ func TestSenderWritesTheTargetAsIs(t *testing.T) {
 	defer srv.Close()
 	addr := strings.TrimPrefix(srv.URL, "http://")
 	for _, tt := range []struct {
-		req  Request
+		req  scenario.Request
 		want string
 	}{
-		{Get("/anything#frag"), "/anything"},
-		{Get("/x").WithTarget("/anything#frag"), "/anything#frag"},
-		{Get("/x").WithTarget("/a%2Fb?q=1#f"), "/a%2Fb?q=1#f"},
+		{scenario.Get("/anything#frag"), "/anything"},
+		{scenario.Get("/x").WithTarget("/anything#frag"), "/anything#frag"},
+		{scenario.Get("/x").WithTarget("/a%2Fb?q=1#f"), "/a%2Fb?q=1#f"},
 	} {
-		if _, err := newSender(true, 0).send(context.Background(), addr, tt.req.withDefaults()); err != nil {
+		if _, err := newSender(true, 0).send(context.Background(), addr, tt.req.WithDefaults()); err != nil {
 			t.Fatal(err)
 		}
 		if got := <-seen; got != tt.want {
 			t.Errorf("%+v: the server saw request-target %q, want %q", tt.req, got, tt.want)
-		}
-	}
-}
-
-func TestRequestTargetMustBeOriginForm(t *testing.T) {
-	ks, err := NewKeySet([]string{"client1"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rn := &renderer{keys: ks, redactor: NewRedactor(ks), namespace: "ns"}
-	for target, ok := range map[string]bool{
-		"/anything#frag": true, "/anything?api-key={{key \"client1\"}}#f": true,
-		"anything": false, "//evil.example/": false, "/a b": false, "/a\x00": false, "http://h/a": false,
-	} {
-		if _, err := Get("/").WithTarget(target).render(rn); (err == nil) != ok {
-			t.Errorf("target %q: err = %v, want ok=%v", target, err, ok)
 		}
 	}
 }

@@ -9,47 +9,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 
-	"github.com/keyconform/keyconform/suites/dialect"
+	"github.com/keyconform/keyconform/suites/scenario"
 )
-
-// Kinds whose status conditions scenarios check, and which they patch.
-var (
-	SecretKind = schema.GroupVersionKind{Version: "v1", Kind: "Secret"}
-	// PolicyKind is the intent kind scenarios write policies as; the run's
-	// dialect renders it into the implementation's policy kind.
-	PolicyKind         = dialect.IntentKind
-	HTTPRouteKind      = schema.GroupVersionKind{Group: "gateway.networking.k8s.io", Version: "v1", Kind: "HTTPRoute"}
-	GatewayKind        = schema.GroupVersionKind{Group: "gateway.networking.k8s.io", Version: "v1", Kind: "Gateway"}
-	ReferenceGrantKind = schema.GroupVersionKind{Group: "gateway.networking.k8s.io", Version: "v1beta1", Kind: "ReferenceGrant"}
-)
-
-// Condition is what a status condition must say. Status or Reason empty
-// means any; MessageContains are templates that must all appear in the
-// message. Even with any status, the condition must be there for the
-// object's current generation: the controller has seen the latest spec.
-type Condition struct {
-	Type            string
-	Status          metav1.ConditionStatus
-	Reason          string
-	MessageContains []string
-}
-
-func (c Condition) describe(rn *renderer) string {
-	status := string(c.Status)
-	if status == "" {
-		status = "<any>"
-	}
-	s := fmt.Sprintf("%s=%s", c.Type, status)
-	if c.Reason != "" {
-		s += " reason " + c.Reason
-	}
-	for _, m := range c.MessageContains {
-		s += fmt.Sprintf(", message containing %q", rn.describe(m))
-	}
-	return s
-}
 
 // conditionSets returns the condition lists of an object's status that a
 // condition expectation applies to: every route parent, a Gateway's (or
@@ -94,11 +56,11 @@ func conditionSets(u *unstructured.Unstructured, listener string) (map[string][]
 		return sets, nil
 	}
 	switch u.GetKind() {
-	case HTTPRouteKind.Kind:
+	case scenario.HTTPRouteKind.Kind:
 		for _, p := range status.Parents {
 			sets["parent "+compactJSON(p.ParentRef)] = p.Conditions
 		}
-	case GatewayKind.Kind, "GatewayClass":
+	case scenario.GatewayKind.Kind, "GatewayClass":
 		sets["status"] = status.Conditions
 	default:
 		// A policy, whatever its dialect's kind: Gateway API's PolicyStatus.
@@ -122,13 +84,13 @@ func compactJSON(raw json.RawMessage) string {
 // message fragments in wantMessages). Every ancestor or parent entry must
 // carry the condition, for the object's current generation; an object with
 // no entry at all does not match.
-func checkConditions(u *unstructured.Unstructured, want Condition, wantMessages []string) []string {
+func checkConditions(u *unstructured.Unstructured, want scenario.Condition, wantMessages []string) []string {
 	return checkListenerConditions(u, "", want, wantMessages)
 }
 
 // checkListenerConditions is checkConditions for one listener of a Gateway
 // (all of the object's entries when listener is empty).
-func checkListenerConditions(u *unstructured.Unstructured, listener string, want Condition, wantMessages []string) []string {
+func checkListenerConditions(u *unstructured.Unstructured, listener string, want scenario.Condition, wantMessages []string) []string {
 	sets, err := conditionSets(u, listener)
 	if err != nil {
 		return []string{err.Error()}

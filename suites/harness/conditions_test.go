@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/keyconform/keyconform/suites/scenario"
 )
 
 func TestCheckListenerConditions(t *testing.T) {
@@ -26,20 +28,20 @@ func TestCheckListenerConditions(t *testing.T) {
 			},
 		},
 	}}
-	replaced := Condition{Type: "Accepted", Status: "False", Reason: "GatewayReplaced"}
-	listenerOK := Condition{Type: "Accepted", Status: "True"}
+	replaced := scenario.Condition{Type: "Accepted", Status: "False", Reason: "GatewayReplaced"}
+	listenerOK := scenario.Condition{Type: "Accepted", Status: "True"}
 	tests := []struct {
 		name     string
 		listener string
-		want     Condition
+		want     scenario.Condition
 		messages []string
 		diff     string // a fragment of the one expected difference; empty: none
 	}{
 		{name: "gateway's own conditions", want: replaced, messages: []string{"keys"}},
 		{name: "gateway message missing", want: replaced, messages: []string{"other"}, diff: `does not contain "other"`},
 		{name: "listener matches", listener: "http", want: listenerOK},
-		{name: "listener reason differs", listener: "http", want: Condition{Type: "Accepted", Reason: "ListenerReplaced"}, diff: "Accepted=True reason Accepted"},
-		{name: "listener of an older generation", listener: "admin", want: Condition{Type: "Accepted", Status: "False"}, diff: "generation 1"},
+		{name: "listener reason differs", listener: "http", want: scenario.Condition{Type: "Accepted", Reason: "ListenerReplaced"}, diff: "Accepted=True reason Accepted"},
+		{name: "listener of an older generation", listener: "admin", want: scenario.Condition{Type: "Accepted", Status: "False"}, diff: "generation 1"},
 		{name: "no such listener", listener: "absent", want: listenerOK, diff: `no listener "absent"`},
 	}
 	for _, tt := range tests {

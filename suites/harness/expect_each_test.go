@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/mccutchen/go-httpbin/v2/httpbin"
+
+	"github.com/keyconform/keyconform/suites/scenario"
 )
 
 // A "weighted split" where every fourth request goes to a backend that is
@@ -21,13 +23,13 @@ func TestExpectEachCatchesWhatARunOfMatchesMisses(t *testing.T) {
 			bin.ServeHTTP(w, r)
 			return
 		}
-		localReply(w, 401, UnauthorizedBody)
+		localReply(w, 401, scenario.UnauthorizedBody)
 	})
 	x, _ := newTestExecution(t, handler, fastTimeouts())
-	if err := Expect(Get("/anything"), Unauthorized).run(context.Background(), x); err != nil {
+	if err := x.runStep(context.Background(), scenario.Expect(scenario.Get("/anything"), scenario.Unauthorized)); err != nil {
 		t.Fatalf("Expect failed, so this test proves nothing: %v", err)
 	}
-	err := ExpectEach(10, Get("/anything"), Unauthorized).run(context.Background(), x)
+	err := x.runStep(context.Background(), scenario.ExpectEach(10, scenario.Get("/anything"), scenario.Unauthorized))
 	if err == nil {
 		t.Fatal("ExpectEach passed although every fourth request reached the backend")
 	}
@@ -42,18 +44,18 @@ func TestExpectEachSendsThatManyMore(t *testing.T) {
 	var n atomic.Int32
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n.Add(1)
-		localReply(w, 401, UnauthorizedBody)
+		localReply(w, 401, scenario.UnauthorizedBody)
 	})
 	tc := fastTimeouts()
 	x, _ := newTestExecution(t, handler, tc)
-	step := ExpectEach(7, Get("/anything"), Unauthorized)
-	if err := step.run(context.Background(), x); err != nil {
+	step := scenario.ExpectEach(7, scenario.Get("/anything"), scenario.Unauthorized)
+	if err := x.runStep(context.Background(), step); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := n.Load(), int32(tc.RequiredConsecutiveSuccesses+7); got != want {
 		t.Errorf("sent %d requests, want %d", got, want)
 	}
-	if d := step.describe(x.render); !strings.Contains(d, "each of 7 more requests") {
+	if d := step.Describe(x.render); !strings.Contains(d, "each of 7 more requests") {
 		t.Errorf("describe = %q", d)
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"github.com/mccutchen/go-httpbin/v2/httpbin"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
+
+	"github.com/keyconform/keyconform/suites/scenario"
 )
 
 // loopbackEnv is an Environment whose every Gateway listener is one real
@@ -35,21 +37,22 @@ func fastTimeouts() TimeoutConfig {
 	return c
 }
 
-func newTestExecution(t *testing.T, handler http.Handler, tc TimeoutConfig) (*execution, KeySet) {
+func newTestExecution(t *testing.T, handler http.Handler, tc TimeoutConfig) (*execution, scenario.KeySet) {
 	t.Helper()
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
-	ks, err := NewKeySet([]string{"client1"}, nil)
+	ks, err := scenario.NewKeySet([]string{"client1"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	red := NewRedactor(ks)
+	s := scenario.Scenario{ShortName: "Test", Dir: "test"}
+	rn := scenario.NewRenderer(s, ks, "ns", "test")
 	return &execution{
-		scenario:  Scenario{ShortName: "Test"},
+		scenario:  s,
 		env:       loopbackEnv{addr: strings.TrimPrefix(srv.URL, "http://")},
 		timeouts:  tc,
-		render:    &renderer{keys: ks, redactor: red, namespace: "ns"},
-		redactor:  red,
+		render:    rn,
+		redactor:  rn.Redactor(),
 		send:      newSender(true, tc.RequestTimeout),
 		log:       io.Discard,
 		addresses: map[string]string{},
@@ -70,7 +73,7 @@ func TestExpectWaitsForConsistencyAfterAChange(t *testing.T) {
 	bin := httpbin.New()
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if n.Add(1) <= 10 {
-			localReply(w, 401, UnauthorizedBody)
+			localReply(w, 401, scenario.UnauthorizedBody)
 			return
 		}
 		bin.ServeHTTP(w, r)
@@ -80,8 +83,8 @@ func TestExpectWaitsForConsistencyAfterAChange(t *testing.T) {
 	x, _ := newTestExecution(t, handler, tc)
 	x.mutated([]string{"delete TrafficPolicy"})
 
-	step := Expect(Get("/anything"), Reached(Backend{}.Without("api-key")))
-	if err := step.run(context.Background(), x); err != nil {
+	step := scenario.Expect(scenario.Get("/anything"), scenario.Reached(scenario.Backend{}.Without("api-key")))
+	if err := x.runStep(context.Background(), step); err != nil {
 		t.Fatalf("expectation failed: %v", err)
 	}
 	if got := n.Load(); got != 10+int32(tc.RequiredConsecutiveSuccesses) {
@@ -97,13 +100,13 @@ func TestExpectFailsWhenResponsesFlap(t *testing.T) {
 	bin := httpbin.New()
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if n.Add(1)%3 == 0 { // never three matches in a row
-			localReply(w, 401, UnauthorizedBody)
+			localReply(w, 401, scenario.UnauthorizedBody)
 			return
 		}
 		bin.ServeHTTP(w, r)
 	})
 	x, _ := newTestExecution(t, handler, fastTimeouts())
-	err := Expect(Get("/anything"), Reached(Backend{})).run(context.Background(), x)
+	err := x.runStep(context.Background(), scenario.Expect(scenario.Get("/anything"), scenario.Reached(scenario.Backend{})))
 	if err == nil {
 		t.Fatal("a flapping data plane passed an expectation needing 3 matches in a row")
 	}
@@ -118,7 +121,7 @@ func TestExpectOneConsecutiveSuccessAcceptsTheFirstMatch(t *testing.T) {
 	var n atomic.Int32
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if n.Add(1) == 1 {
-			localReply(w, 401, UnauthorizedBody)
+			localReply(w, 401, scenario.UnauthorizedBody)
 			return
 		}
 		localReply(w, 500, "later")
@@ -126,7 +129,7 @@ func TestExpectOneConsecutiveSuccessAcceptsTheFirstMatch(t *testing.T) {
 	tc := fastTimeouts()
 	tc.RequiredConsecutiveSuccesses = 1
 	x, _ := newTestExecution(t, handler, tc)
-	if err := Expect(Get("/anything"), Unauthorized).run(context.Background(), x); err != nil {
+	if err := x.runStep(context.Background(), scenario.Expect(scenario.Get("/anything"), scenario.Unauthorized)); err != nil {
 		t.Fatal(err)
 	}
 	if n.Load() != 1 {
@@ -141,8 +144,8 @@ func TestExpectOneConsecutiveSuccessAcceptsTheFirstMatch(t *testing.T) {
 func TestFailureMessagesNeverShowKeys(t *testing.T) {
 	x, ks := newTestExecution(t, httpbin.New(), fastTimeouts())
 	v, _ := ks.Value("client1")
-	step := Expect(Get("/anything?api_key="+`{{key "client1"}}`).WithHeader("api-key", `Bearer {{key "client1"}}`), Unauthorized)
-	err := step.run(context.Background(), x)
+	step := scenario.Expect(scenario.Get("/anything?api_key="+`{{key "client1"}}`).WithHeader("api-key", `Bearer {{key "client1"}}`), scenario.Unauthorized)
+	err := x.runStep(context.Background(), step)
 	if err == nil {
 		t.Fatal("go-httpbin's 200 passed as the filter's 401")
 	}
@@ -171,7 +174,7 @@ func TestFailureMessagesNeverShowKeys(t *testing.T) {
 
 func TestSenderRefusesNonLoopbackOnLoopbackOnlyTargets(t *testing.T) {
 	s := newSender(true, time.Second)
-	_, err := s.send(context.Background(), "192.0.2.1:80", Get("/anything").withDefaults())
+	_, err := s.send(context.Background(), "192.0.2.1:80", scenario.Get("/anything").WithDefaults())
 	if err == nil || !strings.Contains(err.Error(), "only sends traffic to loopback") {
 		t.Fatalf("err = %v, want a refusal naming the loopback rule", err)
 	}

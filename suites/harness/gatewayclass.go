@@ -9,6 +9,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/e2e-framework/klient/k8s/resources"
+
+	"github.com/keyconform/keyconform/suites/scenario"
 )
 
 var gatewayClassKind = schema.GroupVersionKind{Group: "gateway.networking.k8s.io", Version: "v1", Kind: "GatewayClass"}
@@ -25,7 +27,7 @@ func AwaitGatewayClass(ctx context.Context, env Environment, tc TimeoutConfig) (
 	err = awaitObject(ctx, res, gatewayClassKind, "", env.GatewayClass(), tc.PollInterval, tc.GatewayReadyTimeout, tc.APITimeout,
 		func(u *unstructured.Unstructured) string {
 			controller, _, _ = unstructured.NestedString(u.Object, "spec", "controllerName")
-			return strings.Join(checkConditions(u, Condition{Type: "Accepted", Status: metav1.ConditionTrue}, nil), "; ")
+			return strings.Join(checkConditions(u, scenario.Condition{Type: "Accepted", Status: metav1.ConditionTrue}, nil), "; ")
 		})
 	if err != nil {
 		return "", fmt.Errorf("%w (is an implementation installed, and is --gateway-class right?)", err)

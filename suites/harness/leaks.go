@@ -10,6 +10,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/e2e-framework/klient/k8s/resources"
+
+	"github.com/keyconform/keyconform/suites/scenario"
 )
 
 // leakSweepKinds are the objects whose status (or, for Events, whole
@@ -20,8 +22,8 @@ func (x *execution) leakSweepKinds() []schema.GroupVersionKind {
 	return []schema.GroupVersionKind{
 		{Version: "v1", Kind: "EventList"},
 		policy.GroupVersion().WithKind(policy.Kind + "List"),
-		{Group: HTTPRouteKind.Group, Version: HTTPRouteKind.Version, Kind: "HTTPRouteList"},
-		{Group: GatewayKind.Group, Version: GatewayKind.Version, Kind: "GatewayList"},
+		{Group: scenario.HTTPRouteKind.Group, Version: scenario.HTTPRouteKind.Version, Kind: "HTTPRouteList"},
+		{Group: scenario.GatewayKind.Group, Version: scenario.GatewayKind.Version, Kind: "GatewayList"},
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
-	"path"
 	"strings"
 	"time"
 
@@ -19,6 +18,8 @@ import (
 	"sigs.k8s.io/e2e-framework/klient/decoder"
 	"sigs.k8s.io/e2e-framework/klient/k8s"
 	"sigs.k8s.io/e2e-framework/klient/k8s/resources"
+
+	"github.com/keyconform/keyconform/suites/scenario"
 )
 
 // appliedObject is an object the scenario created or replaced, kept for
@@ -33,22 +34,14 @@ func (a appliedObject) String() string {
 	return fmt.Sprintf("%s %s/%s", a.gvk.Kind, a.obj.GetNamespace(), a.obj.GetName())
 }
 
-// manifestPath resolves a manifest name of scenario dir (see Scenario.Manifests).
-func manifestPath(dir, name string) string {
-	if strings.Contains(name, "/") {
-		return name
-	}
-	return path.Join(dir, name)
-}
-
 // decodeManifest renders a manifest template and decodes every document
 // (typed for built-in kinds, unstructured for CRDs).
-func decodeManifest(ctx context.Context, fsys fs.FS, file string, rn *renderer) ([]k8s.Object, error) {
+func decodeManifest(ctx context.Context, fsys fs.FS, file string, rn *scenario.Renderer) ([]k8s.Object, error) {
 	raw, err := fs.ReadFile(fsys, file)
 	if err != nil {
 		return nil, fmt.Errorf("reading manifest %s: %w", file, err)
 	}
-	text, err := rn.render(file, string(raw))
+	text, err := rn.Render(file, string(raw))
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/keyconform/keyconform/suites/scenario"
 )
 
 // maxBody bounds how much of a response the suite reads: go-httpbin echoes
@@ -59,7 +61,7 @@ func requireLoopback(addr string) error {
 }
 
 // send sends the rendered request r to addr ("host:port").
-func (s *sender) send(ctx context.Context, addr string, r Request) (observed, error) {
+func (s *sender) send(ctx context.Context, addr string, r scenario.Request) (observed, error) {
 	path := r.Path
 	if r.Target != "" {
 		path = "/"

@@ -14,6 +14,7 @@ import (
 	"github.com/keyconform/keyconform/suites/dialect"
 	"github.com/keyconform/keyconform/suites/features"
 	"github.com/keyconform/keyconform/suites/harness"
+	"github.com/keyconform/keyconform/suites/scenario"
 	"github.com/keyconform/keyconform/suites/scenarios"
 	"github.com/keyconform/keyconform/suites/targets"
 )
@@ -21,7 +22,7 @@ import (
 // Options is the parsed, validated configuration of a run.
 type Options struct {
 	Target       targets.Config
-	Selection    harness.Selection
+	Selection    scenario.Selection
 	Timeouts     harness.TimeoutConfig
 	Cleanup      bool
 	Artifacts    string
@@ -32,7 +33,7 @@ type Options struct {
 	// runName names the run's files: the target, and the implementation
 	// when it is not the reference one.
 	RunName string
-	Report  harness.ReportInput
+	Report  scenario.ReportInput
 }
 
 func (f *Flags) Options() (Options, error) {
@@ -115,7 +116,7 @@ func (f *Flags) Options() (Options, error) {
 			Kind: targets.KindConfig{ClusterName: f.KindName, NodeImage: f.KindImage, KeepCluster: f.KindKeep,
 				DeployDir: deployDir, Images: splitList(f.KindImages), ReadyTimeout: f.Timeouts.GatewayReadyTimeout},
 		},
-		Selection: harness.Selection{Profile: p, Supported: supported, Exempt: exempt, AllFeatures: f.AllFeatures || ownImplementation(f.Target, impl, f.Supported),
+		Selection: scenario.Selection{Profile: p, Supported: supported, Exempt: exempt, AllFeatures: f.AllFeatures || ownImplementation(f.Target, impl, f.Supported),
 			RunTest: f.RunTest, SkipTests: splitList(f.SkipTests)},
 		Timeouts:     f.Timeouts,
 		AllowCRDs:    f.AllowCRDs,
@@ -124,7 +125,7 @@ func (f *Flags) Options() (Options, error) {
 		RunName:      runName,
 		ReportOutput: orDefault(f.ReportOutput, filepath.Join(artifacts, "conformance-report-"+runName+".yaml")),
 		JUnitOutput:  orDefault(f.JUnitOutput, filepath.Join(artifacts, "junit-"+runName+".xml")),
-		Report: harness.ReportInput{
+		Report: scenario.ReportInput{
 			Implementation: confv1.Implementation{Organization: orDefault(f.Organization, identity.Organization),
 				Project: orDefault(f.Project, identity.Project), URL: orDefault(f.URL, identity.URL),
 				Version: orDefault(f.Version, identity.Version), Contact: splitList(orDefault(f.Contact, strings.Join(identity.Contact, ",")))},

@@ -14,6 +14,7 @@ import (
 
 	"github.com/keyconform/keyconform/suites/baseline"
 	"github.com/keyconform/keyconform/suites/harness"
+	"github.com/keyconform/keyconform/suites/scenario"
 	"github.com/keyconform/keyconform/suites/scenarios"
 )
 
@@ -49,8 +50,8 @@ func WriteReports(r types.Report, opts Options, dialectName string) {
 		fmt.Fprintf(os.Stderr, "[suite] no conformance report: %s failed (see %s)\n", failed, opts.JUnitOutput)
 		return
 	}
-	report := harness.BuildReport(opts.Report, scenarioStates(r, opts.Selection))
-	if err := harness.WriteReport(opts.ReportOutput, report); err != nil {
+	report := scenario.BuildReport(opts.Report, scenarioStates(r, opts.Selection))
+	if err := scenario.WriteReport(opts.ReportOutput, report); err != nil {
 		fmt.Fprintln(os.Stderr, "[suite]", err)
 	}
 	if err := report.Implementation.Validate(); err != nil {
@@ -89,8 +90,8 @@ func setupFailure(r types.Report) string {
 }
 
 // scenarioStates maps Ginkgo's spec states to the report's.
-func scenarioStates(r types.Report, sel harness.Selection) []harness.ScenarioState {
-	var out []harness.ScenarioState
+func scenarioStates(r types.Report, sel scenario.Selection) []scenario.ScenarioState {
+	var out []scenario.ScenarioState
 	for _, spec := range r.SpecReports {
 		if spec.LeafNodeType != types.NodeTypeIt {
 			continue
@@ -99,18 +100,18 @@ func scenarioStates(r types.Report, sel harness.Selection) []harness.ScenarioSta
 		if !ok {
 			continue // the self-test
 		}
-		var st harness.State
+		var st scenario.State
 		switch {
 		case spec.State == types.SpecStatePassed:
-			st = harness.Passed
+			st = scenario.Passed
 		case spec.State.Is(types.SpecStateFailureStates):
-			st = harness.Failed
-		case sel.Decide(s).Outcome == harness.NotSupported:
-			st = harness.Unsupported
+			st = scenario.Failed
+		case sel.Decide(s).Outcome == scenario.NotSupported:
+			st = scenario.Unsupported
 		default: // skipped by flag, label filter or focus, or pending
-			st = harness.Skipped
+			st = scenario.Skipped
 		}
-		out = append(out, harness.ScenarioState{Scenario: s, State: st})
+		out = append(out, scenario.ScenarioState{Scenario: s, State: st})
 	}
 	return out
 }

@@ -8,11 +8,11 @@ import (
 
 	fixtures "github.com/keyconform/keyconform/fixtures/scenarios"
 	"github.com/keyconform/keyconform/suites/features"
-	"github.com/keyconform/keyconform/suites/harness"
+	"github.com/keyconform/keyconform/suites/scenario"
 )
 
 // Catalog holds every scenario.
-var Catalog harness.Registry
+var Catalog scenario.Registry
 
 // Manifests is the file tree scenario manifest names resolve in.
 var Manifests fs.FS = fixtures.FS
@@ -37,49 +37,49 @@ func key(name string) string {
 
 // anything is the default request: GET /anything for the run's www host on
 // the scenario's Gateway.
-var anything = harness.Get("/anything")
+var anything = scenario.Get("/anything")
 
 // denied expects the api_key_auth 401 for req.
-func denied(req harness.Request) harness.Step {
-	return harness.Expect(req, harness.Unauthorized)
+func denied(req scenario.Request) scenario.Step {
+	return scenario.Expect(req, scenario.Unauthorized)
 }
 
 // replaced expects the 500 of a route whose policy is broken, whatever
 // its body: any implementation fails closed so.
-func replaced(req harness.Request) harness.Step {
-	return harness.Expect(req, harness.FailedClosed)
+func replaced(req scenario.Request) scenario.Step {
+	return scenario.Expect(req, scenario.FailedClosed)
 }
 
 // kgatewayReplaced expects, when the run claims kgateway's replacement,
 // its exact 500: "invalid route configuration detected and replaced with
 // a direct response.".
-func kgatewayReplaced(req harness.Request) harness.Step {
-	return harness.Only(features.KgatewayReplacement, harness.Expect(req, harness.InvalidRoute))
+func kgatewayReplaced(req scenario.Request) scenario.Step {
+	return scenario.Only(features.KgatewayReplacement, scenario.Expect(req, scenario.InvalidRoute))
 }
 
 // kgatewayStatus runs status checks only kgateway's wording satisfies.
-func kgatewayStatus(steps ...harness.Step) harness.Step {
-	return harness.Only(features.KgatewayStatus, steps...)
+func kgatewayStatus(steps ...scenario.Step) scenario.Step {
+	return scenario.Only(features.KgatewayStatus, steps...)
 }
 
 // allowed expects req to reach the backend, which received what b says.
-func allowed(req harness.Request, b harness.Backend) harness.Step {
-	return harness.Expect(req, harness.Reached(b))
+func allowed(req scenario.Request, b scenario.Backend) scenario.Step {
+	return scenario.Expect(req, scenario.Reached(b))
 }
 
 // received starts a backend expectation.
-func received() harness.Backend { return harness.Backend{} }
+func received() scenario.Backend { return scenario.Backend{} }
 
 // The conditions fail-closed scenarios expect (kgateway's policy, route,
 // listener and Gateway statuses).
 var (
-	policyAccepted   = harness.Condition{Type: "Accepted", Status: "True"}
-	policyInvalid    = harness.Condition{Type: "Accepted", Status: "False", Reason: "Invalid"}
-	routeReplaced    = harness.Condition{Type: "Accepted", Status: "False", Reason: "RouteRuleReplaced"}
-	routeAccepted    = harness.Condition{Type: "Accepted", Status: "True"}
-	listenerReplaced = harness.Condition{Type: "Accepted", Status: "False", Reason: "ListenerReplaced"}
-	gatewayReplaced  = harness.Condition{Type: "Accepted", Status: "False", Reason: "GatewayReplaced"}
-	accepted         = harness.Condition{Type: "Accepted", Status: "True"}
+	policyAccepted   = scenario.Condition{Type: "Accepted", Status: "True"}
+	policyInvalid    = scenario.Condition{Type: "Accepted", Status: "False", Reason: "Invalid"}
+	routeReplaced    = scenario.Condition{Type: "Accepted", Status: "False", Reason: "RouteRuleReplaced"}
+	routeAccepted    = scenario.Condition{Type: "Accepted", Status: "True"}
+	listenerReplaced = scenario.Condition{Type: "Accepted", Status: "False", Reason: "ListenerReplaced"}
+	gatewayReplaced  = scenario.Condition{Type: "Accepted", Status: "False", Reason: "GatewayReplaced"}
+	accepted         = scenario.Condition{Type: "Accepted", Status: "True"}
 )
 
 // Manifests and requests of scenarios with two routes or rules.
@@ -95,6 +95,6 @@ var (
 	toSpecial = anything.WithHost(`{{host "special"}}`)
 	toOther   = anything.WithHost(`{{host "other"}}`)
 	// toSpecialRule and toOtherRule reach rules special and other of routeRules.
-	toSpecialRule = harness.Get("/anything/special")
-	toOtherRule   = harness.Get("/anything/other")
+	toSpecialRule = scenario.Get("/anything/special")
+	toOtherRule   = scenario.Get("/anything/other")
 )

@@ -10,7 +10,7 @@ import (
 	"testing/fstest"
 
 	"github.com/keyconform/keyconform/suites/features"
-	"github.com/keyconform/keyconform/suites/harness"
+	"github.com/keyconform/keyconform/suites/scenario"
 )
 
 // minScenarios is the size the catalog must keep (issue 5: at least 40).
@@ -23,7 +23,7 @@ func TestCatalogScenariosLint(t *testing.T) {
 	}
 	for _, s := range all {
 		t.Run(s.ShortName, func(t *testing.T) {
-			if err := harness.Lint(s, Manifests, features.APIKeyAuthProfile); err != nil {
+			if err := scenario.Lint(s, Manifests, features.APIKeyAuthProfile); err != nil {
 				t.Error(err)
 			}
 			if _, err := os.Stat(s.Dir + ".go"); err != nil {
@@ -41,7 +41,7 @@ func TestEveryManifestBelongsToAScenario(t *testing.T) {
 	dirs := map[string]bool{"base": true}
 	for _, s := range Catalog.All() {
 		dirs[s.Dir] = true
-		for _, f := range harness.ManifestFiles(s) {
+		for _, f := range scenario.ManifestFiles(s) {
 			used[f] = true
 		}
 	}
@@ -87,17 +87,17 @@ func TestLintCatchesBrokenScenarios(t *testing.T) {
 	if !ok {
 		t.Fatal("MissingKey not registered")
 	}
-	tests := map[string]func(s *harness.Scenario){
-		"unknown key in a request": func(s *harness.Scenario) {
+	tests := map[string]func(s *scenario.Scenario){
+		"unknown key in a request": func(s *scenario.Scenario) {
 			s.Steps = append(slices.Clone(s.Steps), denied(anything.WithHeader("api-key", key("nobody"))))
 		},
-		"a 200 saying nothing of the backend": func(s *harness.Scenario) {
-			s.Steps = append(slices.Clone(s.Steps), harness.Expect(anything, harness.Response{Status: 200}))
+		"a 200 saying nothing of the backend": func(s *scenario.Scenario) {
+			s.Steps = append(slices.Clone(s.Steps), scenario.Expect(anything, scenario.Response{Status: 200}))
 		},
-		"missing manifest": func(s *harness.Scenario) {
+		"missing manifest": func(s *scenario.Scenario) {
 			s.Manifests = append(slices.Clone(s.Manifests), "nope.yaml")
 		},
-		"unknown feature": func(s *harness.Scenario) {
+		"unknown feature": func(s *scenario.Scenario) {
 			s.Features = []features.Name{"APIKeyAuthTelepathy"}
 		},
 	}
@@ -105,7 +105,7 @@ func TestLintCatchesBrokenScenarios(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			s := good
 			breakIt(&s)
-			if err := harness.Lint(s, Manifests, features.APIKeyAuthProfile); err == nil {
+			if err := scenario.Lint(s, Manifests, features.APIKeyAuthProfile); err == nil {
 				t.Error("lint passed")
 			}
 		})
@@ -123,9 +123,9 @@ func TestLintRejectsUnknownFieldsAndMissingNamespace(t *testing.T) {
 		fsys[name] = &fstest.MapFile{Data: []byte(text)}
 	}
 	for file, wantErr := range map[string]string{"typo.yaml": "strngData", "nons.yaml": "namespace", "kind.yaml": "Gadget", "good.yaml": ""} {
-		s := harness.Scenario{ShortName: "Lint", Description: "x", Features: []features.Name{features.APIKeyAuth},
-			Manifests: []string{file}, Dir: "x", Steps: []harness.Step{denied(anything)}}
-		err := harness.Lint(s, fsys, features.APIKeyAuthProfile)
+		s := scenario.Scenario{ShortName: "Lint", Description: "x", Features: []features.Name{features.APIKeyAuth},
+			Manifests: []string{file}, Dir: "x", Steps: []scenario.Step{denied(anything)}}
+		err := scenario.Lint(s, fsys, features.APIKeyAuthProfile)
 		switch {
 		case wantErr == "" && err != nil:
 			t.Errorf("%s: %v", file, err)

@@ -2,11 +2,11 @@ package scenarios
 
 import (
 	"github.com/keyconform/keyconform/suites/features"
-	"github.com/keyconform/keyconform/suites/harness"
+	"github.com/keyconform/keyconform/suites/scenario"
 )
 
 func init() {
-	Catalog.Register(harness.Scenario{
+	Catalog.Register(scenario.Scenario{
 		ShortName: "CrossNamespaceGrantMismatch",
 		Description: "ReferenceGrants that do not match (another kind, another namespace) do not allow the reference: " +
 			"the policy stays failed closed until a matching grant appears.",
@@ -14,13 +14,13 @@ func init() {
 		Namespaces: []string{"secrets", "elsewhere"},
 		Keys:       []string{"client1"},
 		Manifests:  withBase("secret.yaml", "policy.yaml", "grants-mismatched.yaml"),
-		Steps: []harness.Step{
+		Steps: []scenario.Step{
 			replaced(anything.WithHeader("api-key", key("client1"))),
 			kgatewayReplaced(anything.WithHeader("api-key", key("client1"))),
-			harness.ExpectPolicy("apikey-auth", policyInvalid),
-			harness.Apply("grant.yaml"),
+			scenario.ExpectPolicy("apikey-auth", policyInvalid),
+			scenario.Apply("grant.yaml"),
 			allowed(anything.WithHeader("api-key", key("client1")), received().Without("api-key")),
-			harness.ExpectPolicy("apikey-auth", policyAccepted),
+			scenario.ExpectPolicy("apikey-auth", policyAccepted),
 		},
 	})
 }

@@ -2,11 +2,11 @@ package scenarios
 
 import (
 	"github.com/keyconform/keyconform/suites/features"
-	"github.com/keyconform/keyconform/suites/harness"
+	"github.com/keyconform/keyconform/suites/scenario"
 )
 
 func init() {
-	Catalog.Register(harness.Scenario{
+	Catalog.Register(scenario.Scenario{
 		ShortName: "CrossNamespaceSecretRef",
 		Description: "A secretRef into another namespace fails closed until that namespace grants it with a ReferenceGrant; " +
 			"with the grant the keys work; deleting the grant fails closed again.",
@@ -14,17 +14,17 @@ func init() {
 		Namespaces: []string{"secrets"},
 		Keys:       []string{"client1"},
 		Manifests:  withBase("secret.yaml", "policy.yaml"),
-		Steps: []harness.Step{
+		Steps: []scenario.Step{
 			replaced(anything.WithHeader("api-key", key("client1"))),
 			kgatewayReplaced(anything.WithHeader("api-key", key("client1"))),
-			harness.ExpectPolicy("apikey-auth", policyInvalid),
-			harness.Apply("grant.yaml"),
+			scenario.ExpectPolicy("apikey-auth", policyInvalid),
+			scenario.Apply("grant.yaml"),
 			allowed(anything.WithHeader("api-key", key("client1")), received().Without("api-key")),
 			denied(anything),
-			harness.ExpectPolicy("apikey-auth", policyAccepted),
-			harness.Delete("grant.yaml"),
+			scenario.ExpectPolicy("apikey-auth", policyAccepted),
+			scenario.Delete("grant.yaml"),
 			replaced(anything.WithHeader("api-key", key("client1"))),
-			harness.ExpectPolicy("apikey-auth", policyInvalid),
+			scenario.ExpectPolicy("apikey-auth", policyInvalid),
 		},
 	})
 }

@@ -2,11 +2,11 @@ package scenarios
 
 import (
 	"github.com/keyconform/keyconform/suites/features"
-	"github.com/keyconform/keyconform/suites/harness"
+	"github.com/keyconform/keyconform/suites/scenario"
 )
 
 func init() {
-	Catalog.Register(harness.Scenario{
+	Catalog.Register(scenario.Scenario{
 		ShortName: "CrossNamespaceSelector",
 		Description: "A secretSelector matches in the policy's namespace, and in another namespace only once it grants the " +
 			"policy with a ReferenceGrant.",
@@ -14,10 +14,10 @@ func init() {
 		Namespaces: []string{"secrets"},
 		Keys:       []string{"local", "remote"},
 		Manifests:  withBase("secrets.yaml", "policy.yaml"),
-		Steps: []harness.Step{
+		Steps: []scenario.Step{
 			allowed(anything.WithHeader("api-key", key("local")), received().Header("x-client-id", "local-client")),
 			denied(anything.WithHeader("api-key", key("remote"))),
-			harness.Apply("grant.yaml"),
+			scenario.Apply("grant.yaml"),
 			allowed(anything.WithHeader("api-key", key("remote")), received().Header("x-client-id", "remote-client")),
 			allowed(anything.WithHeader("api-key", key("local")), received().Header("x-client-id", "local-client")),
 		},

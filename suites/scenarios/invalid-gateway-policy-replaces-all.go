@@ -2,11 +2,11 @@ package scenarios
 
 import (
 	"github.com/keyconform/keyconform/suites/features"
-	"github.com/keyconform/keyconform/suites/harness"
+	"github.com/keyconform/keyconform/suites/scenario"
 )
 
 func init() {
-	Catalog.Register(harness.Scenario{
+	Catalog.Register(scenario.Scenario{
 		ShortName: "InvalidGatewayPolicyReplacesAll",
 		Description: "An invalid Gateway-wide policy replaces the Gateway's whole route configuration: even a route with a " +
 			"valid policy of its own answers 500, and the Gateway says Accepted=False GatewayReplaced while the route " +
@@ -14,20 +14,20 @@ func init() {
 		Features:  []features.Name{features.FailClosed, features.RouteLevel, features.KgatewayReplacement},
 		Keys:      []string{"route-client"},
 		Manifests: withBase("route-secret.yaml", "route-policy.yaml", "gateway-policy.yaml"),
-		Steps: []harness.Step{
+		Steps: []scenario.Step{
 			replaced(anything.WithHeader("api-key", key("route-client"))),
 			kgatewayReplaced(anything.WithHeader("api-key", key("route-client"))),
 			replaced(anything),
-			harness.ExpectPolicy("gateway-auth", policyInvalid),
-			harness.ExpectPolicy("route-auth", policyAccepted),
+			scenario.ExpectPolicy("gateway-auth", policyInvalid),
+			scenario.ExpectPolicy("route-auth", policyAccepted),
 			kgatewayStatus(
-				harness.ExpectGateway("gw", harness.Condition{Type: "Accepted", Status: "False", Reason: "GatewayReplaced",
+				scenario.ExpectGateway("gw", scenario.Condition{Type: "Accepted", Status: "False", Reason: "GatewayReplaced",
 					MessageContains: []string{"absent-keys"}}),
-				harness.ExpectRoute("httpbin", routeAccepted)),
-			harness.Delete("gateway-policy.yaml"),
+				scenario.ExpectRoute("httpbin", routeAccepted)),
+			scenario.Delete("gateway-policy.yaml"),
 			allowed(anything.WithHeader("api-key", key("route-client")), received().Without("api-key")),
 			denied(anything),
-			kgatewayStatus(harness.ExpectGateway("gw", accepted)),
+			kgatewayStatus(scenario.ExpectGateway("gw", accepted)),
 		},
 	})
 }

@@ -2,11 +2,11 @@ package scenarios
 
 import (
 	"github.com/keyconform/keyconform/suites/features"
-	"github.com/keyconform/keyconform/suites/harness"
+	"github.com/keyconform/keyconform/suites/scenario"
 )
 
 func init() {
-	Catalog.Register(harness.Scenario{
+	Catalog.Register(scenario.Scenario{
 		ShortName: "MissingSecret",
 		Description: "A Gateway policy whose Secret does not exist fails closed: its routes answer 500 and the policy says " +
 			"Accepted=False; with kgateway, the whole route configuration answers its 500, unknown hosts included, the " +
@@ -14,23 +14,23 @@ func init() {
 		Features:  []features.Name{features.FailClosed},
 		Keys:      []string{"client1"},
 		Manifests: withBase("policy.yaml"),
-		Steps: []harness.Step{
+		Steps: []scenario.Step{
 			replaced(anything),
 			kgatewayReplaced(anything),
 			replaced(anything.WithHeader("api-key", key("client1"))),
-			harness.ExpectPolicy("apikey-auth", policyInvalid),
+			scenario.ExpectPolicy("apikey-auth", policyInvalid),
 			kgatewayReplaced(anything.WithHost(`{{host "unrouted"}}`)),
 			kgatewayStatus(
-				harness.ExpectPolicy("apikey-auth", harness.Condition{Type: "Accepted", Status: "False", Reason: "Invalid",
+				scenario.ExpectPolicy("apikey-auth", scenario.Condition{Type: "Accepted", Status: "False", Reason: "Invalid",
 					MessageContains: []string{"absent-keys"}}),
-				harness.ExpectGateway("gw", harness.Condition{Type: "Accepted", Status: "False", Reason: "GatewayReplaced",
+				scenario.ExpectGateway("gw", scenario.Condition{Type: "Accepted", Status: "False", Reason: "GatewayReplaced",
 					MessageContains: []string{"absent-keys"}}),
-				harness.ExpectRoute("httpbin", routeAccepted)),
-			harness.Apply("secret.yaml"),
+				scenario.ExpectRoute("httpbin", routeAccepted)),
+			scenario.Apply("secret.yaml"),
 			denied(anything),
 			allowed(anything.WithHeader("api-key", key("client1")), received().Without("api-key")),
-			harness.ExpectPolicy("apikey-auth", policyAccepted),
-			kgatewayStatus(harness.ExpectGateway("gw", accepted)),
+			scenario.ExpectPolicy("apikey-auth", policyAccepted),
+			kgatewayStatus(scenario.ExpectGateway("gw", accepted)),
 		},
 	})
 }

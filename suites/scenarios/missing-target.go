@@ -2,12 +2,12 @@ package scenarios
 
 import (
 	"github.com/keyconform/keyconform/suites/features"
-	"github.com/keyconform/keyconform/suites/harness"
+	"github.com/keyconform/keyconform/suites/scenario"
 )
 
 func init() {
 	toLater := anything.WithHost(`{{host "later"}}`)
-	Catalog.Register(harness.Scenario{
+	Catalog.Register(scenario.Scenario{
 		ShortName: "MissingTarget",
 		Description: "A policy whose target does not exist protects nothing else (kgateway reports it on its StatusSummary " +
 			"ancestor: Accepted and Attached False, reason TargetNotFound, naming the target); once the route appears " +
@@ -15,16 +15,16 @@ func init() {
 		Features:  []features.Name{features.RouteLevel},
 		Keys:      []string{"client1"},
 		Manifests: withBase("secret.yaml", "policy.yaml"),
-		Steps: []harness.Step{
+		Steps: []scenario.Step{
 			kgatewayStatus(
-				harness.ExpectPolicy("apikey-auth", harness.Condition{Type: "Accepted", Status: "False", Reason: "TargetNotFound",
+				scenario.ExpectPolicy("apikey-auth", scenario.Condition{Type: "Accepted", Status: "False", Reason: "TargetNotFound",
 					MessageContains: []string{"HTTPRoute {{.Namespace}}/later not found"}}),
-				harness.ExpectPolicy("apikey-auth", harness.Condition{Type: "Attached", Status: "False", Reason: "TargetNotFound"})),
+				scenario.ExpectPolicy("apikey-auth", scenario.Condition{Type: "Attached", Status: "False", Reason: "TargetNotFound"})),
 			allowed(anything, received()),
-			harness.Apply("route-later.yaml"),
+			scenario.Apply("route-later.yaml"),
 			denied(toLater),
 			allowed(toLater.WithHeader("api-key", key("client1")), received().Without("api-key")),
-			harness.ExpectPolicy("apikey-auth", policyAccepted),
+			scenario.ExpectPolicy("apikey-auth", policyAccepted),
 		},
 	})
 }

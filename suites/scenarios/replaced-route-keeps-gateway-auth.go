@@ -2,11 +2,11 @@ package scenarios
 
 import (
 	"github.com/keyconform/keyconform/suites/features"
-	"github.com/keyconform/keyconform/suites/harness"
+	"github.com/keyconform/keyconform/suites/scenario"
 )
 
 func init() {
-	Catalog.Register(harness.Scenario{
+	Catalog.Register(scenario.Scenario{
 		ShortName: "ReplacedRouteKeepsGatewayAuth",
 		Description: "A route replaced for its invalid policy loses only its own per-filter config: the valid Gateway " +
 			"policy still runs before the router's 500, so a request without the Gateway's key gets 401 and one with " +
@@ -14,14 +14,14 @@ func init() {
 		Features:  []features.Name{features.FailClosed, features.RouteLevel},
 		Keys:      []string{"gateway"},
 		Manifests: withBase("secret.yaml", "gateway-policy.yaml", "route-policy.yaml"),
-		Steps: []harness.Step{
+		Steps: []scenario.Step{
 			replaced(anything.WithHeader("api-key", key("gateway"))),
 			kgatewayReplaced(anything.WithHeader("api-key", key("gateway"))),
 			// kgateway keeps the Gateway's per-filter config above the replaced
 			// route; Envoy Gateway's 500 answers before any policy applies.
-			harness.Only(features.KgatewayReplacement, denied(anything)),
-			harness.ExpectPolicy("route-auth", policyInvalid),
-			kgatewayStatus(harness.ExpectRoute("httpbin", routeReplaced), harness.ExpectGateway("gw", accepted)),
+			scenario.Only(features.KgatewayReplacement, denied(anything)),
+			scenario.ExpectPolicy("route-auth", policyInvalid),
+			kgatewayStatus(scenario.ExpectRoute("httpbin", routeReplaced), scenario.ExpectGateway("gw", accepted)),
 		},
 	})
 }

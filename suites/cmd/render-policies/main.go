@@ -14,7 +14,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/keyconform/keyconform/suites/dialect"
-	"github.com/keyconform/keyconform/suites/harness"
+	"github.com/keyconform/keyconform/suites/scenario"
 	"github.com/keyconform/keyconform/suites/scenarios"
 )
 
@@ -37,7 +37,7 @@ func run(impl, name string) error {
 	if !ok {
 		return fmt.Errorf("no scenario %q (go test ./suites/scenarios -run TestSpec lists them in docs/spec.md)", name)
 	}
-	objs, err := harness.PolicyManifests(s, scenarios.Manifests)
+	objs, err := scenario.PolicyManifests(s, scenarios.Manifests)
 	if err != nil {
 		return err
 	}

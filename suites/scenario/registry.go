@@ -1,4 +1,4 @@
-package harness
+package scenario
 
 import (
 	"fmt"
@@ -23,14 +23,14 @@ type Registry struct {
 func (r *Registry) Register(s Scenario) {
 	_, file, _, ok := runtime.Caller(1)
 	if !ok {
-		panic("harness: cannot tell which file registers scenario " + s.ShortName)
+		panic("scenario: cannot tell which file registers scenario " + s.ShortName)
 	}
 	s.Dir = strings.TrimSuffix(filepath.Base(file), ".go")
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, other := range r.scenarios {
 		if other.ShortName == s.ShortName || other.Dir == s.Dir {
-			panic(fmt.Sprintf("harness: scenario %s (%s) registered twice", s.ShortName, s.Dir))
+			panic(fmt.Sprintf("scenario: scenario %s (%s) registered twice", s.ShortName, s.Dir))
 		}
 	}
 	r.scenarios = append(r.scenarios, s)

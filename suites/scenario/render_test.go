@@ -1,18 +1,18 @@
-package harness
+package scenario
 
 import (
 	"strings"
 	"testing"
 )
 
-func testRenderer(t *testing.T) (*renderer, string) {
+func testRenderer(t *testing.T) (*Renderer, string) {
 	t.Helper()
 	ks, err := NewKeySet([]string{"client1"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	v, _ := ks.Value("client1")
-	return &renderer{keys: ks, redactor: NewRedactor(ks), namespace: "ns-abcde",
+	return &Renderer{keys: ks, redactor: NewRedactor(ks), namespace: "ns-abcde",
 		extra: map[string]string{"secrets": "ns-secrets-abcde"}, gatewayClass: "kgateway"}, v
 }
 
@@ -29,14 +29,14 @@ func TestRenderAndDescribe(t *testing.T) {
 		{"no template", "no template", "no template"},
 	}
 	for _, tt := range tests {
-		got, err := rn.render("t", tt.text)
+		got, err := rn.Render("t", tt.text)
 		if err != nil {
 			t.Fatalf("render(%q): %v", tt.text, err)
 		}
 		if got != tt.real {
 			t.Errorf("render(%q) = %q, want %q", tt.text, got, tt.real)
 		}
-		if d := rn.describe(tt.text); d != tt.described {
+		if d := rn.Describe(tt.text); d != tt.described {
 			t.Errorf("describe(%q) = %q, want %q", tt.text, d, tt.described)
 		}
 	}
@@ -50,7 +50,7 @@ func TestRenderErrorsNameTheProblem(t *testing.T) {
 		`{{.NoSuchField}}`: "NoSuchField",
 		`{{key "client1"`:  "template",
 	} {
-		_, err := rn.render("t", text)
+		_, err := rn.Render("t", text)
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("render(%q): err = %v, want it to mention %q", text, err, want)
 		}

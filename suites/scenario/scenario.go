@@ -1,10 +1,12 @@
-package harness
+package scenario
 
 import (
 	"errors"
 	"fmt"
+	"path"
 	"regexp"
 	"slices"
+	"strings"
 
 	"github.com/keyconform/keyconform/suites/features"
 )
@@ -41,6 +43,15 @@ type Scenario struct {
 	Dir string
 }
 
+// ManifestPath resolves a manifest name of s (see Manifests) in the
+// manifest tree.
+func (s Scenario) ManifestPath(name string) string {
+	if strings.Contains(name, "/") {
+		return name
+	}
+	return path.Join(s.Dir, name)
+}
+
 // shortNamePattern keeps names usable as Ginkgo labels and flag values.
 var shortNamePattern = regexp.MustCompile(`^[A-Z][A-Za-z0-9]+$`)
 
@@ -72,13 +83,13 @@ func (s Scenario) Validate(profile features.Profile) error {
 	}
 	expects := 0
 	for i, st := range flatSteps(s.Steps) {
-		if e, ok := st.(expectStep); ok {
+		if e, ok := st.(ExpectStep); ok {
 			expects++
-			if err := e.resp.validate(); err != nil {
+			if err := e.Response.validate(); err != nil {
 				errs = append(errs, fmt.Errorf("step %d: %w", i+1, err))
 			}
-			if e.each < 0 {
-				errs = append(errs, fmt.Errorf("step %d: ExpectEach of %d requests", i+1, e.each))
+			if e.Each < 0 {
+				errs = append(errs, fmt.Errorf("step %d: ExpectEach of %d requests", i+1, e.Each))
 			}
 		}
 	}

@@ -1,4 +1,4 @@
-package harness
+package scenario
 
 import (
 	"fmt"
@@ -16,7 +16,7 @@ const (
 )
 
 // Request is one HTTP request to a Gateway listener. Path, Host and header
-// values are templates (see renderer), so they may hold {{key "name"}}.
+// values are templates (see Renderer), so they may hold {{key "name"}}.
 type Request struct {
 	Gateway string // a Gateway in the scenario's namespace; default DefaultGateway
 	Port    uint32 // a listener port of that Gateway; default DefaultPort
@@ -74,7 +74,9 @@ func (r Request) On(gateway string, port uint32) Request {
 	return r
 }
 
-func (r Request) withDefaults() Request {
+// WithDefaults returns r with every field left empty set to its default:
+// the request as it is sent.
+func (r Request) WithDefaults() Request {
 	if r.Gateway == "" {
 		r.Gateway = DefaultGateway
 	}
@@ -93,16 +95,16 @@ func (r Request) withDefaults() Request {
 	return r
 }
 
-// render expands the templates of r with real values.
-func (r Request) render(rn *renderer) (Request, error) {
-	r = r.withDefaults()
+// Render expands the templates of r with real values, defaults filled in.
+func (r Request) Render(rn *Renderer) (Request, error) {
+	r = r.WithDefaults()
 	var err error
 	field := func(name, text string) string {
 		if err != nil {
 			return ""
 		}
 		var out string
-		out, err = rn.render(name, text)
+		out, err = rn.Render(name, text)
 		return out
 	}
 	out := r
@@ -111,7 +113,7 @@ func (r Request) render(rn *renderer) (Request, error) {
 	out.Target = field("request target", r.Target)
 	if err == nil && out.Target != "" && (!strings.HasPrefix(out.Target, "/") || strings.HasPrefix(out.Target, "//") ||
 		strings.ContainsFunc(out.Target, func(c rune) bool { return c <= ' ' || c == 0x7f })) {
-		err = fmt.Errorf("request target %q must be origin-form: a single leading '/', no space or control character", rn.describe(r.Target))
+		err = fmt.Errorf("request target %q must be origin-form: a single leading '/', no space or control character", rn.Describe(r.Target))
 	}
 	out.Headers = make([]Header, len(r.Headers))
 	for i, h := range r.Headers {
@@ -120,17 +122,17 @@ func (r Request) render(rn *renderer) (Request, error) {
 	return out, err
 }
 
-// describe shows r with placeholders for keys, as failure messages do.
-func (r Request) describe(rn *renderer) string {
-	r = r.withDefaults()
+// Describe shows r with placeholders for keys, as failure messages do.
+func (r Request) Describe(rn *Renderer) string {
+	r = r.WithDefaults()
 	var b strings.Builder
-	target := rn.describe(r.Path)
+	target := rn.Describe(r.Path)
 	if r.Target != "" {
-		target = rn.describe(r.Target) + " (request-target as is)"
+		target = rn.Describe(r.Target) + " (request-target as is)"
 	}
-	fmt.Fprintf(&b, "%s %s (Host: %s) on Gateway %s port %d", r.Method, target, rn.describe(r.Host), r.Gateway, r.Port)
+	fmt.Fprintf(&b, "%s %s (Host: %s) on Gateway %s port %d", r.Method, target, rn.Describe(r.Host), r.Gateway, r.Port)
 	for _, h := range r.Headers {
-		fmt.Fprintf(&b, "\n    %s: %s", h.Name, rn.describe(h.Value))
+		fmt.Fprintf(&b, "\n    %s: %s", h.Name, rn.Describe(h.Value))
 	}
 	return b.String()
 }

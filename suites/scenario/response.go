@@ -1,4 +1,4 @@
-package harness
+package scenario
 
 import (
 	"fmt"
@@ -117,14 +117,15 @@ func withEntry(m map[string][]string, name string, values []string) map[string][
 	return out
 }
 
-func (b Backend) render(rn *renderer) (Backend, error) {
+// Render expands the templates of b with real values.
+func (b Backend) Render(rn *Renderer) (Backend, error) {
 	var err error
 	r := func(text string) string {
 		if err != nil {
 			return ""
 		}
 		var out string
-		out, err = rn.render("backend expectation", text)
+		out, err = rn.Render("backend expectation", text)
 		return out
 	}
 	rl := func(vs []string) []string {
@@ -156,8 +157,8 @@ func (b Backend) render(rn *renderer) (Backend, error) {
 	return out, err
 }
 
-// describe shows the expectation with placeholders for keys.
-func (r Response) describe(rn *renderer) string {
+// Describe shows the expectation with placeholders for keys.
+func (r Response) Describe(rn *Renderer) string {
 	if r.Backend == nil {
 		body := fmt.Sprintf("%q", r.Body)
 		if r.NoBody {
@@ -166,7 +167,7 @@ func (r Response) describe(rn *renderer) string {
 		switch {
 		case r.AnyBody:
 			body = "with any body"
-		case r.hasHeader("Content-Type"):
+		case r.HasHeader("Content-Type"):
 		case r.NoBody:
 			body += " (no content-type)"
 		default:
@@ -189,7 +190,7 @@ func (r Response) describe(rn *renderer) string {
 		parts = append(parts, "no query parameter "+k)
 	}
 	for _, k := range slices.Sorted(maps.Keys(b.Cookies)) {
-		parts = append(parts, fmt.Sprintf("cookie %s=%s", k, rn.describe(b.Cookies[k])))
+		parts = append(parts, fmt.Sprintf("cookie %s=%s", k, rn.Describe(b.Cookies[k])))
 	}
 	for _, k := range b.NoCookies {
 		parts = append(parts, "no cookie "+k)
@@ -200,8 +201,8 @@ func (r Response) describe(rn *renderer) string {
 	return fmt.Sprintf("%d from the backend, which received: %s%s", r.Status, strings.Join(parts, "; "), r.describeHeaders("; response headers "))
 }
 
-// hasHeader reports whether r.Headers names the header, any case.
-func (r Response) hasHeader(name string) bool {
+// HasHeader reports whether r.Headers names the header, any case.
+func (r Response) HasHeader(name string) bool {
 	for k := range r.Headers {
 		if strings.EqualFold(k, name) {
 			return true
@@ -226,10 +227,10 @@ func (r Response) describeHeaders(prefix string) string {
 	return prefix + strings.Join(parts, " ")
 }
 
-func describeList(rn *renderer, vs []string) string {
+func describeList(rn *Renderer, vs []string) string {
 	out := make([]string, len(vs))
 	for i, v := range vs {
-		out[i] = fmt.Sprintf("%q", rn.describe(v))
+		out[i] = fmt.Sprintf("%q", rn.Describe(v))
 	}
 	return "[" + strings.Join(out, " ") + "]"
 }

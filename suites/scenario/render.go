@@ -1,8 +1,9 @@
-package harness
+package scenario
 
 import (
 	"encoding/base64"
 	"fmt"
+	"slices"
 	"strings"
 	"text/template"
 )
@@ -20,28 +21,76 @@ import (
 // and these functions, for derived key forms: pct (percent-encode every
 // reserved byte), b64 (base64, for Secret data), upper, lower, chop (drop
 // the last character).
-type renderer struct {
-	keys         KeySet
-	redactor     *Redactor
-	namespace    string
+//
+// A Renderer belongs to one run of one scenario: the keys, namespaces and
+// redactor are that run's, so messages name that run's objects and hide
+// its keys.
+type Renderer struct {
+	keys      KeySet
+	redactor  *Redactor
+	namespace string
+	// extra are the namespaces of the scenario's aliases, declared in the
+	// order of aliases.
 	extra        map[string]string
+	aliases      []string
 	gatewayClass string
 }
+
+// NewRenderer renders the templates of s with keys, in namespaces named
+// after s's folder (and aliases) ending in suffix: random for a run, fixed
+// for the lint. Its redactor knows keys.
+func NewRenderer(s Scenario, keys KeySet, suffix, gatewayClass string) *Renderer {
+	rn := &Renderer{keys: keys, redactor: NewRedactor(keys), namespace: namespaceName(s.Dir, "", suffix),
+		extra: map[string]string{}, aliases: slices.Clone(s.Namespaces), gatewayClass: gatewayClass}
+	for _, alias := range s.Namespaces {
+		rn.extra[alias] = namespaceName(s.Dir, alias, suffix)
+	}
+	return rn
+}
+
+// namespaceName is "<dir>[-<alias>]-<suffix>", within the 63 characters a
+// namespace name may have.
+func namespaceName(dir, alias, suffix string) string {
+	tail := "-" + suffix
+	if alias != "" {
+		tail = "-" + alias + tail
+	}
+	if len(dir)+len(tail) > 63 {
+		dir = strings.TrimRight(dir[:63-len(tail)], "-")
+	}
+	return dir + tail
+}
+
+// Namespace is the scenario's own namespace ({{.Namespace}}).
+func (r *Renderer) Namespace() string { return r.namespace }
+
+// Namespaces are the scenario's own namespace, then those of its aliases
+// in the order it declares them: the order they are created in.
+func (r *Renderer) Namespaces() []string {
+	out := []string{r.namespace}
+	for _, alias := range r.aliases {
+		out = append(out, r.extra[alias])
+	}
+	return out
+}
+
+// Redactor hides the run's keys, and every derived form a template made.
+func (r *Renderer) Redactor() *Redactor { return r.redactor }
 
 type renderData struct {
 	Namespace    string
 	GatewayClass string
 }
 
-// render expands text with real key values, recording every derived key
+// Render expands text with real key values, recording every derived key
 // form with the redactor.
-func (r *renderer) render(name, text string) (string, error) {
+func (r *Renderer) Render(name, text string) (string, error) {
 	return r.execute(name, text, r.realFuncs())
 }
 
-// describe expands text with placeholders instead of key values; it is
+// Describe expands text with placeholders instead of key values; it is
 // what messages show.
-func (r *renderer) describe(text string) string {
+func (r *Renderer) Describe(text string) string {
 	out, err := r.execute("describe", text, r.placeholderFuncs())
 	if err != nil {
 		return r.redactor.Redact(text)
@@ -49,7 +98,7 @@ func (r *renderer) describe(text string) string {
 	return out
 }
 
-func (r *renderer) execute(name, text string, funcs template.FuncMap) (string, error) {
+func (r *Renderer) execute(name, text string, funcs template.FuncMap) (string, error) {
 	if !strings.Contains(text, "{{") {
 		return text, nil
 	}
@@ -64,7 +113,7 @@ func (r *renderer) execute(name, text string, funcs template.FuncMap) (string, e
 	return b.String(), nil
 }
 
-func (r *renderer) ns(alias string) (string, error) {
+func (r *Renderer) ns(alias string) (string, error) {
 	n, ok := r.extra[alias]
 	if !ok {
 		return "", fmt.Errorf("namespace alias %q is not declared by the scenario (Namespaces field)", alias)
@@ -73,7 +122,7 @@ func (r *renderer) ns(alias string) (string, error) {
 }
 
 // host is a hostname of the scenario's run.
-func (r *renderer) host(label string) string {
+func (r *Renderer) host(label string) string {
 	return label + "." + r.namespace + ".example.com"
 }
 
@@ -91,7 +140,7 @@ var derivations = map[string]func(string) string{
 	},
 }
 
-func (r *renderer) realFuncs() template.FuncMap {
+func (r *Renderer) realFuncs() template.FuncMap {
 	fm := template.FuncMap{"key": r.keys.Value, "ns": r.ns, "host": r.host}
 	for name, fn := range derivations {
 		fm[name] = func(s string) string {
@@ -103,7 +152,7 @@ func (r *renderer) realFuncs() template.FuncMap {
 	return fm
 }
 
-func (r *renderer) placeholderFuncs() template.FuncMap {
+func (r *Renderer) placeholderFuncs() template.FuncMap {
 	fm := template.FuncMap{
 		"key":  func(name string) string { return "<key:" + name + ">" },
 		"ns":   r.ns,

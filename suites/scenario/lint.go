@@ -1,4 +1,4 @@
-package harness
+package scenario
 
 import (
 	"bufio"
@@ -83,17 +83,12 @@ func Lint(s Scenario, fsys fs.FS, profile features.Profile) error {
 
 // lintRenderer renders s's templates with placeholder namespaces and keys,
 // to check them without a cluster.
-func lintRenderer(s Scenario) (*renderer, error) {
+func lintRenderer(s Scenario) (*Renderer, error) {
 	ks, err := NewKeySet(s.Keys, s.LiteralKeys)
 	if err != nil {
 		return nil, fmt.Errorf("scenario %s: %w", s.ShortName, err)
 	}
-	rn := &renderer{keys: ks, redactor: NewRedactor(ks), namespace: namespaceName(s.Dir, "", "lint0"),
-		extra: map[string]string{}, gatewayClass: "lint"}
-	for _, alias := range s.Namespaces {
-		rn.extra[alias] = namespaceName(s.Dir, alias, "lint0")
-	}
-	return rn, nil
+	return NewRenderer(s, ks, "lint0", "lint"), nil
 }
 
 // ManifestFiles lists every manifest file s uses, resolved against the
@@ -102,31 +97,31 @@ func ManifestFiles(s Scenario) []string {
 	names := slices.Clone(s.Manifests)
 	for _, st := range flatSteps(s.Steps) {
 		switch st := st.(type) {
-		case applyStep:
-			names = append(names, st.files...)
-		case deleteStep:
-			names = append(names, st.files...)
+		case ApplyStep:
+			names = append(names, st.Files...)
+		case DeleteStep:
+			names = append(names, st.Files...)
 		}
 	}
 	var out []string
 	for _, n := range names {
-		if p := manifestPath(s.Dir, n); !slices.Contains(out, p) {
+		if p := s.ManifestPath(n); !slices.Contains(out, p) {
 			out = append(out, p)
 		}
 	}
 	return out
 }
 
-func lintManifest(fsys fs.FS, file string, rn *renderer) error {
+func lintManifest(fsys fs.FS, file string, rn *Renderer) error {
 	raw, err := fs.ReadFile(fsys, file)
 	if err != nil {
 		return err
 	}
-	text, err := rn.render(file, string(raw))
+	text, err := rn.Render(file, string(raw))
 	if err != nil {
 		return err
 	}
-	namespaces := append([]string{rn.namespace}, mapValues(rn.extra)...)
+	namespaces := rn.Namespaces()
 	strict := serializer.NewCodecFactory(manifestScheme, serializer.EnableStrict).UniversalDeserializer()
 	docs, err := splitYAML(text)
 	if err != nil {
@@ -177,28 +172,28 @@ func hasContent(doc []byte) bool {
 	return false
 }
 
-func lintStep(st Step, rn *renderer) error {
+func lintStep(st Step, rn *Renderer) error {
 	switch st := st.(type) {
-	case expectStep:
-		if _, err := st.req.render(rn); err != nil {
+	case ExpectStep:
+		if _, err := st.Request.Render(rn); err != nil {
 			return err
 		}
-		if st.resp.Backend != nil {
-			if _, err := st.resp.Backend.render(rn); err != nil {
+		if st.Response.Backend != nil {
+			if _, err := st.Response.Backend.Render(rn); err != nil {
 				return err
 			}
 		}
-	case conditionStep:
-		for _, m := range st.cond.MessageContains {
-			if _, err := rn.render("condition message", m); err != nil {
+	case ConditionStep:
+		for _, m := range st.Condition.MessageContains {
+			if _, err := rn.Render("condition message", m); err != nil {
 				return err
 			}
 		}
-	case patchStep:
-		if !knownPatchKinds[st.ref.Kind] {
-			return fmt.Errorf("patch of unknown kind %v", st.ref.Kind)
+	case PatchStep:
+		if !knownPatchKinds[st.Ref.Kind] {
+			return fmt.Errorf("patch of unknown kind %v", st.Ref.Kind)
 		}
-		if _, err := rn.render("patch", st.patch); err != nil {
+		if _, err := rn.Render("patch", st.MergePatch); err != nil {
 			return err
 		}
 	}
@@ -206,11 +201,3 @@ func lintStep(st Step, rn *renderer) error {
 }
 
 var knownPatchKinds = map[schema.GroupVersionKind]bool{SecretKind: true, PolicyKind: true, HTTPRouteKind: true, GatewayKind: true, ReferenceGrantKind: true}
-
-func mapValues(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for _, v := range m {
-		out = append(out, v)
-	}
-	return out
-}

@@ -1,0 +1,56 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/keyconform/keyconform/suites/scenario"
+)
+
+// expectCondition runs ExpectPolicy, ExpectRoute, ExpectGateway and
+// ExpectListener: it waits until the live object's status carries the
+// condition, and fails at once if that status holds a key.
+func (x *execution) expectCondition(ctx context.Context, s scenario.ConditionStep) error {
+	ns, err := x.namespaceOf(s.Ref)
+	if err != nil {
+		return err
+	}
+	messages := make([]string, len(s.Condition.MessageContains))
+	for i, m := range s.Condition.MessageContains {
+		if messages[i], err = x.render.Render("condition message", m); err != nil {
+			return err
+		}
+	}
+	var diffs []string
+	var leak string
+	st := awaitConsistent(ctx, x.timeouts.PollInterval, x.timeouts.StatusTimeout, 1, func(ctx context.Context) bool {
+		var u *unstructured.Unstructured
+		err := withTimeout(ctx, x.timeouts.APITimeout, func(ctx context.Context) error {
+			var err error
+			u, err = getUnstructured(ctx, x.res, x.kind(s.Ref.Kind), ns, s.Ref.Name)
+			return err
+		})
+		if err != nil {
+			diffs = []string{err.Error()}
+			return false
+		}
+		if l := x.leakIn(*u); l != "" {
+			leak = l
+			return true
+		}
+		diffs = checkListenerConditions(u, s.Listener, s.Condition, messages)
+		return len(diffs) == 0
+	})
+	kind := x.kind(s.Ref.Kind).Kind
+	if leak != "" {
+		return fmt.Errorf("%s %s/%s status contains an API key: %s", kind, ns, s.Ref.Name, leak)
+	}
+	if st.Held {
+		return nil
+	}
+	return fmt.Errorf("%s %s/%s status did not reach %s within %v\nactual: %s",
+		kind, ns, s.Ref.Name, s.Condition.Describe(x.render), x.timeouts.StatusTimeout, strings.Join(diffs, "\n        "))
+}
