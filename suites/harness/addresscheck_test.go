@@ -7,9 +7,6 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/e2e-framework/klient/k8s/resources"
-
-	"github.com/keyconform/keyconform/internal/apiservertest"
 )
 
 // TestAddressOfAnotherGatewayIsASetupError gives two Gateways the same
@@ -17,11 +14,7 @@ import (
 // is refused, naming both; a port only one listens on, or an address no
 // other Gateway has, is fine.
 func TestAddressOfAnotherGatewayIsASetupError(t *testing.T) {
-	_, cfg := apiservertest.Start(t)
-	res, err := resources.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, _ := apiResources(t)
 	ctx := context.Background()
 	gateway := func(name, address string, ports ...int64) {
 		var listeners []any

@@ -18,11 +18,7 @@ import (
 // the Gateway API CRDs: a field the CRD does not know fails the apply,
 // on create and on replace, naming the field, instead of being dropped.
 func TestCreateOrReplaceIsStrict(t *testing.T) {
-	_, cfg := apiservertest.Start(t)
-	res, err := resources.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, _ := apiResources(t)
 	gateway := func(extra map[string]any) *unstructured.Unstructured {
 		spec := map[string]any{"gatewayClassName": "kgateway",
 			"listeners": []any{map[string]any{"name": "http", "protocol": "HTTP", "port": int64(8180)}}}
@@ -73,7 +69,7 @@ func (apiEnv) GatewayAddress(context.Context, types.NamespacedName, uint32) (str
 // Gateway API CRDs installed on a real API server (the project's, v1.6.3
 // standard, from fixtures/crds).
 func TestGatewayAPIBundleReadsTheCRD(t *testing.T) {
-	_, cfg := apiservertest.Start(t)
+	_, cfg := apiResources(t)
 	version, channel, err := GatewayAPIBundle(context.Background(), apiEnv{cfg})
 	if err != nil {
 		t.Fatal(err)
@@ -81,4 +77,16 @@ func TestGatewayAPIBundleReadsTheCRD(t *testing.T) {
 	if version != "v1.6.3" || channel != "standard" {
 		t.Fatalf("Gateway API %s %s, want v1.6.3 standard", version, channel)
 	}
+}
+
+// apiResources starts a real API server, with the project's CRDs, for the
+// test.
+func apiResources(t *testing.T) (*resources.Resources, *rest.Config) {
+	t.Helper()
+	_, cfg := apiservertest.Start(t)
+	res, err := resources.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, cfg
 }
