@@ -109,7 +109,7 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 		}
 	}
 	runner = &harness.Runner{Env: env, Manifests: scenarios.Manifests, Timeouts: opts.Timeouts, Dialect: d,
-		Supports: opts.Selection.Supports, Cleanup: opts.Cleanup, Log: GinkgoWriter, Progress: os.Stderr}
+		Supports: opts.Selection.Supports, Hooks: opts.Hooks, Cleanup: opts.Cleanup, Log: GinkgoWriter, Progress: os.Stderr}
 })
 
 // chooseDialect is --implementation when given, else the dialect of the

@@ -37,6 +37,9 @@ func (x *execution) applyObject(ctx context.Context, o k8s.Object) (appliedObjec
 	if err != nil {
 		return appliedObject{}, err
 	}
+	if err := x.hooks.apply(o); err != nil {
+		return appliedObject{}, err
+	}
 	if x.tamper != nil {
 		x.tamper(o)
 	}

@@ -29,6 +29,7 @@ type execution struct {
 	timeouts  TimeoutConfig
 	dialect   dialect.Dialect
 	supports  func(features.Name) bool
+	hooks     Hooks
 	tamper    func(k8s.Object)
 	res       *resources.Resources
 	render    *scenario.Renderer
@@ -72,7 +73,7 @@ func (r *Runner) newExecution(s scenario.Scenario) (*execution, error) {
 		log = io.Discard
 	}
 	return &execution{
-		scenario: s, env: r.Env, manifests: r.Manifests, timeouts: r.Timeouts, dialect: r.Dialect, supports: r.Supports, tamper: r.Tamper,
+		scenario: s, env: r.Env, manifests: r.Manifests, timeouts: r.Timeouts, dialect: r.Dialect, supports: r.Supports, hooks: r.Hooks, tamper: r.Tamper,
 		res: res, render: rn, redactor: redactor, log: log,
 		send:      newSender(r.Env.LoopbackOnly(), r.Timeouts.RequestTimeout),
 		addresses: map[string]string{},
@@ -131,7 +132,8 @@ func firstLine(s string) string {
 
 func (x *execution) createNamespaces(ctx context.Context) error {
 	for _, name := range x.render.Namespaces() {
-		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{ScenarioLabel: x.scenario.Dir}}}
+		labels, annotations := x.hooks.namespaceMeta(map[string]string{ScenarioLabel: x.scenario.Dir})
+		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels, Annotations: annotations}}
 		if err := withTimeout(ctx, x.timeouts.APITimeout, func(ctx context.Context) error {
 			return x.res.Create(ctx, ns)
 		}); err != nil {

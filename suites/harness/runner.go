@@ -41,6 +41,8 @@ type Runner struct {
 	// the dialect renders it): a fault injector proving the suite reports
 	// a broken implementation.
 	Tamper func(k8s.Object)
+	// Hooks adapt scenario objects to a real cluster.
+	Hooks Hooks
 
 	once   sync.Once
 	res    *resources.Resources

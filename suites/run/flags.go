@@ -39,6 +39,11 @@ type Flags struct {
 	KindDeployDir  string
 	KindImages     string
 
+	GatewayParametersRef string
+	BackendImage         string
+	NamespaceLabels      string
+	NamespaceAnnotations string
+
 	Timeouts harness.TimeoutConfig
 	fs       *flag.FlagSet
 }
@@ -71,6 +76,10 @@ func RegisterFlags(fs *flag.FlagSet) *Flags {
 	fs.BoolVar(&f.KindKeep, "kind-keep-cluster", false, "kind target: keep the cluster after the run")
 	fs.StringVar(&f.KindDeployDir, "kind-deploy-dir", "", "kind target: folder of plain YAML installing the controller and Envoy (default $ARTIFACTS/deploy, which `make e2e` renders from fixtures/deploy)")
 	fs.StringVar(&f.KindImages, "kind-load-images", "", "kind target: comma-separated images to load into the cluster before deploying")
+	fs.StringVar(&f.GatewayParametersRef, "gateway-parameters-ref", "", "kind/cluster targets: <group>/<kind>/<name> written into every Gateway's spec.infrastructure.parametersRef (e.g. parameters asking for a ClusterIP Service, so scenarios make no cloud load balancers)")
+	fs.StringVar(&f.BackendImage, "backend-image", "", "the scenarios' backend image instead of "+harness.BackendImage+" (a registry of your own)")
+	fs.StringVar(&f.NamespaceLabels, "namespace-labels", "", "comma-separated key=value labels for every namespace the suite creates (meshes, PodSecurity)")
+	fs.StringVar(&f.NamespaceAnnotations, "namespace-annotations", "", "comma-separated key=value annotations for every namespace the suite creates")
 	f.Timeouts.BindFlags(fs)
 	return f
 }

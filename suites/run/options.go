@@ -28,6 +28,8 @@ type Options struct {
 	Artifacts    string
 	ReportOutput string
 	JUnitOutput  string
+	// Hooks adapt scenario objects to a real cluster.
+	Hooks harness.Hooks
 	// allowCRDs lets the cluster target run on another Gateway API version.
 	AllowCRDs bool
 	// runName names the run's files: the target, and the implementation
@@ -133,6 +135,16 @@ func (f *Flags) Options() (Options, error) {
 		},
 	}
 	o.Report.Selection = o.Selection
+	o.Hooks.BackendImage = f.BackendImage
+	if f.GatewayParametersRef != "" {
+		ref, err := harness.ParseParametersRef(f.GatewayParametersRef)
+		errs = append(errs, prefixErr("--gateway-parameters-ref", err))
+		o.Hooks.GatewayParametersRef = ref
+	}
+	o.Hooks.NamespaceLabels, err = keyValues(f.NamespaceLabels)
+	errs = append(errs, prefixErr("--namespace-labels", err))
+	o.Hooks.NamespaceAnnotations, err = keyValues(f.NamespaceAnnotations)
+	errs = append(errs, prefixErr("--namespace-annotations", err))
 	errs = append(errs, o.Target.Validate(), o.Selection.Check(scenarios.Catalog.All()))
 	if err := errors.Join(errs...); err != nil {
 		return Options{}, fmt.Errorf("invalid flags:\n%w", err)
@@ -164,6 +176,19 @@ var simClaims = map[string][]features.Name{
 	"envoy-gateway": {features.QuerySource, features.CookieSource, features.ClientIDHeader, features.ForwardCredential,
 		features.RuleLevel, features.ListenerLevel, features.ReferenceGrant, features.PolicyConflict, features.TargetSelector,
 		features.GRPCLocalReply, features.FragmentRejected},
+}
+
+// keyValues reads "k=v,k2=v2".
+func keyValues(s string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, kv := range splitList(s) {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || strings.TrimSpace(k) == "" {
+			return nil, fmt.Errorf("%q: want key=value", kv)
+		}
+		out[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	}
+	return out, nil
 }
 
 func prefixErr(what string, err error) error {

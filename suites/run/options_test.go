@@ -47,6 +47,17 @@ func TestOptions(t *testing.T) {
 					t.Errorf("context %q, organization %q, implementation %q", o.Target.Context, o.Report.Implementation.Organization, o.Target.Implementation)
 				}
 			}},
+		{name: "real-cluster hooks", args: append([]string{"--target=cluster", "--gateway-parameters-ref=gateway.envoyproxy.io/EnvoyProxy/cluster-ip",
+			"--backend-image=registry.example/httpbin:v2", "--namespace-labels=istio-injection=enabled, team=a", "--namespace-annotations=x=y"}, identity...),
+			check: func(t *testing.T, o Options) {
+				h := o.Hooks
+				if h.GatewayParametersRef == nil || h.GatewayParametersRef.Name != "cluster-ip" || h.BackendImage != "registry.example/httpbin:v2" ||
+					h.NamespaceLabels["team"] != "a" || h.NamespaceLabels["istio-injection"] != "enabled" || h.NamespaceAnnotations["x"] != "y" {
+					t.Errorf("hooks %+v", h)
+				}
+			}},
+		{name: "bad parameters ref", args: []string{"--gateway-parameters-ref=cluster-ip"}, wantErr: "--gateway-parameters-ref"},
+		{name: "bad namespace label", args: []string{"--namespace-labels=team"}, wantErr: `--namespace-labels: "team": want key=value`},
 		{name: "unknown feature", args: []string{"--supported-features=APIKeyAuthTeleport"}, wantErr: "unknown feature(s) APIKeyAuthTeleport"},
 		{name: "unknown scenario", args: []string{"--run-test=NoSuchScenario"}, wantErr: "NoSuchScenario"},
 		{name: "zero timeout", args: []string{"--max-time-to-consistency=0s"}, wantErr: "timeouts"},

@@ -10,6 +10,7 @@ import (
 	"testing/fstest"
 
 	"github.com/keyconform/keyconform/suites/features"
+	"github.com/keyconform/keyconform/suites/harness"
 	"github.com/keyconform/keyconform/suites/scenario"
 )
 
@@ -132,5 +133,28 @@ func TestLintRejectsUnknownFieldsAndMissingNamespace(t *testing.T) {
 		case wantErr != "" && (err == nil || !strings.Contains(err.Error(), wantErr)):
 			t.Errorf("%s: err = %v, want it to mention %q", file, err, wantErr)
 		}
+	}
+}
+
+// TestBackendsUseTheImageHooksReplace keeps --backend-image meaningful:
+// every scenario Deployment runs harness.BackendImage.
+func TestBackendsUseTheImageHooksReplace(t *testing.T) {
+	err := fs.WalkDir(Manifests, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".yaml") {
+			return err
+		}
+		raw, err := fs.ReadFile(Manifests, path)
+		if err != nil {
+			return err
+		}
+		for _, line := range strings.Split(string(raw), "\n") {
+			if img, ok := strings.CutPrefix(strings.TrimSpace(line), "image: "); ok && img != harness.BackendImage {
+				t.Errorf("%s runs image %s, not %s: --backend-image would not replace it", path, img, harness.BackendImage)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

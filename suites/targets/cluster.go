@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -168,7 +169,7 @@ func (c *clusterEnv) portForward(ctx context.Context, gw types.NamespacedName, p
 	if f, ok := c.forwards[key]; ok {
 		return f.local, nil
 	}
-	var pod string
+	var pod, podNamespace string
 	var podPort int32
 	err := wait.PollUntilContextCancel(ctx, c.pollGap, true, func(ctx context.Context) (bool, error) {
 		svc, err := c.gatewayService(ctx, gw)
@@ -176,17 +177,18 @@ func (c *clusterEnv) portForward(ctx context.Context, gw types.NamespacedName, p
 			return false, err
 		}
 		var pods corev1.PodList
-		if err := c.client.List(ctx, &pods, client.InNamespace(gw.Namespace),
+		if err := c.client.List(ctx, &pods, client.InNamespace(svc.Namespace),
 			client.MatchingLabelsSelector{Selector: labels.SelectorFromSet(svc.Spec.Selector)}); err != nil {
 			return false, err
 		}
+		podNamespace = svc.Namespace
 		pod, podPort, err = forwardTarget(*svc, pods.Items, port)
 		return err == nil, nil
 	})
 	if err != nil {
 		return "", fmt.Errorf("no ready pod serves port %d of Gateway %s (%w)", port, gw, err)
 	}
-	f, err := startForward(ctx, c.config, c.kube, gw.Namespace, pod, podPort)
+	f, err := startForward(ctx, c.config, c.kube, podNamespace, pod, podPort)
 	if err != nil {
 		return "", err
 	}
@@ -195,14 +197,15 @@ func (c *clusterEnv) portForward(ctx context.Context, gw types.NamespacedName, p
 }
 
 // gatewayService finds the Service provisioned for a Gateway: labelled with
-// its name, or named after it.
+// its name (GEP-1762), in its namespace or in the implementation's own
+// (Envoy Gateway provisions in envoy-gateway-system), else named after it.
 func (c *clusterEnv) gatewayService(ctx context.Context, gw types.NamespacedName) (*corev1.Service, error) {
 	var list corev1.ServiceList
-	if err := c.client.List(ctx, &list, client.InNamespace(gw.Namespace), client.MatchingLabels{gatewayNameLabel: gw.Name}); err != nil {
+	if err := c.client.List(ctx, &list, client.MatchingLabels{gatewayNameLabel: gw.Name}); err != nil {
 		return nil, err
 	}
-	if len(list.Items) > 0 {
-		return &list.Items[0], nil
+	if svc, err := serviceOf(gw, list.Items); svc != nil || err != nil {
+		return svc, err
 	}
 	var svc corev1.Service
 	err := c.client.Get(ctx, gw, &svc)
@@ -210,6 +213,38 @@ func (c *clusterEnv) gatewayService(ctx context.Context, gw types.NamespacedName
 		return nil, nil
 	}
 	return &svc, err
+}
+
+// serviceOf picks, among Services labelled with a Gateway's name, the one
+// of that Gateway: in its namespace, else elsewhere with a label naming its
+// namespace (a key ending in "gateway-namespace", as Envoy Gateway's
+// gateway.envoyproxy.io/owning-gateway-namespace). Gateways of the same
+// name in other namespaces are never taken for it.
+func serviceOf(gw types.NamespacedName, labelled []corev1.Service) (*corev1.Service, error) {
+	var elsewhere []*corev1.Service
+	for i := range labelled {
+		svc := &labelled[i]
+		if svc.Namespace == gw.Namespace {
+			return svc, nil
+		}
+		for k, v := range svc.Labels {
+			if strings.HasSuffix(k, "gateway-namespace") && v == gw.Namespace {
+				elsewhere = append(elsewhere, svc)
+				break
+			}
+		}
+	}
+	switch len(elsewhere) {
+	case 0:
+		return nil, nil
+	case 1:
+		return elsewhere[0], nil
+	}
+	names := make([]string, len(elsewhere))
+	for i, svc := range elsewhere {
+		names[i] = svc.Namespace + "/" + svc.Name
+	}
+	return nil, fmt.Errorf("several Services are labelled for Gateway %s: %s", gw, strings.Join(names, ", "))
 }
 
 // forwardTarget picks a ready pod of svc and the container port behind

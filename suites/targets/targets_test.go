@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
@@ -112,5 +114,50 @@ func TestHandleRoundTrip(t *testing.T) {
 	got, err := DecodeHandle(data)
 	if err != nil || got != h {
 		t.Errorf("round trip = %+v, %v", got, err)
+	}
+}
+
+// TestServiceOfAGateway finds a Gateway's Service as implementations
+// provision it: in the Gateway's namespace, or in their own with a label
+// naming the Gateway's namespace (Envoy Gateway), never one of a namesake
+// Gateway of another namespace.
+func TestServiceOfAGateway(t *testing.T) {
+	svc := func(ns, name string, labels map[string]string) corev1.Service {
+		return corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Labels: labels}}
+	}
+	gw := types.NamespacedName{Namespace: "scenario-a", Name: "gw"}
+	owning := "gateway.envoyproxy.io/owning-gateway-namespace"
+	tests := []struct {
+		name     string
+		services []corev1.Service
+		want     string // namespace/name; empty for none
+		wantErr  string
+	}{
+		{"same namespace", []corev1.Service{svc("scenario-b", "gw", nil), svc("scenario-a", "gw-svc", nil)}, "scenario-a/gw-svc", ""},
+		{"implementation's namespace", []corev1.Service{
+			svc("envoy-gateway-system", "envoy-scenario-b-gw", map[string]string{owning: "scenario-b"}),
+			svc("envoy-gateway-system", "envoy-scenario-a-gw", map[string]string{owning: "scenario-a"}),
+		}, "envoy-gateway-system/envoy-scenario-a-gw", ""},
+		{"only a namesake", []corev1.Service{svc("scenario-b", "gw", nil)}, "", ""},
+		{"ambiguous", []corev1.Service{
+			svc("x", "one", map[string]string{owning: "scenario-a"}), svc("y", "two", map[string]string{owning: "scenario-a"}),
+		}, "", "several Services"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := serviceOf(gw, tt.services)
+			switch {
+			case tt.wantErr != "":
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error %v, want %q", err, tt.wantErr)
+				}
+			case err != nil:
+				t.Fatal(err)
+			case tt.want == "" && got != nil:
+				t.Fatalf("got %s/%s, want none", got.Namespace, got.Name)
+			case tt.want != "" && (got == nil || got.Namespace+"/"+got.Name != tt.want):
+				t.Fatalf("got %v, want %s", got, tt.want)
+			}
+		})
 	}
 }
