@@ -68,8 +68,12 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 	st, err := targets.Start(ctx, o.Target)
 	must(err)
 	started = st
-	controller, err := harness.AwaitGatewayClass(ctx, started, o.Timeouts)
+	class, err := harness.AwaitGatewayClass(ctx, started, o.Timeouts)
 	must(err)
+	controller := class.ControllerName
+	if taken := opts.ClaimPublished(class.SupportedFeatures); len(taken) > 0 {
+		progressf("[suite] claiming the features GatewayClass %s publishes: %v", started.GatewayClass(), taken)
+	}
 	d, err := chooseDialect(o.Target.Implementation, controller)
 	must(err)
 	dialectName = d.Name()
@@ -83,6 +87,7 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 		o.Target.Target, time.Since(start).Seconds(), started.GatewayClass(), controller, d.Name())
 	handle := started.Handle()
 	handle.Dialect = d.Name()
+	handle.PublishedFeatures = class.SupportedFeatures
 	h, err := handle.Encode()
 	must(err)
 	return h
@@ -98,6 +103,7 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 		must(err)
 		env = attached
 	}
+	opts.ClaimPublished(h.PublishedFeatures)
 	d, err := dialect.ByName(h.Dialect)
 	must(err)
 	gaps = map[string]string{}

@@ -56,3 +56,14 @@ func TestCheckListenerConditions(t *testing.T) {
 		})
 	}
 }
+
+func TestGatewayClassInfo(t *testing.T) {
+	u := &unstructured.Unstructured{Object: map[string]any{
+		"spec":   map[string]any{"controllerName": "example.com/controller"},
+		"status": map[string]any{"supportedFeatures": []any{map[string]any{"name": "HTTPRoute"}, map[string]any{"name": "APIKeyAuthQuerySource"}}},
+	}}
+	info := gatewayClassInfo(u)
+	if info.ControllerName != "example.com/controller" || len(info.SupportedFeatures) != 2 || info.SupportedFeatures[1] != "APIKeyAuthQuerySource" {
+		t.Errorf("info %+v", info)
+	}
+}

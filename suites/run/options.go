@@ -30,6 +30,8 @@ type Options struct {
 	JUnitOutput  string
 	// Hooks adapt scenario objects to a real cluster.
 	Hooks harness.Hooks
+	// claimsGiven says the command line claimed features (or all).
+	claimsGiven bool
 	// allowCRDs lets the cluster target run on another Gateway API version.
 	AllowCRDs bool
 	// runName names the run's files: the target, and the implementation
@@ -135,6 +137,7 @@ func (f *Flags) Options() (Options, error) {
 		},
 	}
 	o.Report.Selection = o.Selection
+	o.claimsGiven = f.Supported != "" || f.AllFeatures || o.Selection.AllFeatures
 	o.Hooks.BackendImage = f.BackendImage
 	if f.GatewayParametersRef != "" {
 		ref, err := harness.ParseParametersRef(f.GatewayParametersRef)
@@ -176,6 +179,28 @@ var simClaims = map[string][]features.Name{
 	"envoy-gateway": {features.QuerySource, features.CookieSource, features.ClientIDHeader, features.ForwardCredential,
 		features.RuleLevel, features.ListenerLevel, features.ReferenceGrant, features.PolicyConflict, features.TargetSelector,
 		features.GRPCLocalReply, features.FragmentRejected},
+}
+
+// ClaimPublished makes the features a GatewayClass publishes in
+// status.supportedFeatures the run's claims, when the command line claims
+// none: those of the API key auth profile, the others being Gateway API's
+// own. It returns the features taken.
+func (o *Options) ClaimPublished(published []string) []features.Name {
+	if o.claimsGiven {
+		return nil
+	}
+	var taken []features.Name
+	for _, name := range published {
+		f := features.Name(name)
+		if o.Selection.Profile.Extended.Has(f) {
+			taken = append(taken, f)
+		}
+	}
+	if len(taken) > 0 {
+		o.Selection.Supported = append(o.Selection.Supported, taken...)
+		o.Report.Selection = o.Selection
+	}
+	return taken
 }
 
 // keyValues reads "k=v,k2=v2".

@@ -84,3 +84,39 @@ func TestOptions(t *testing.T) {
 		})
 	}
 }
+
+// TestClaimPublished takes the profile's features a GatewayClass publishes
+// in status.supportedFeatures, unless the command line claimed some.
+func TestClaimPublished(t *testing.T) {
+	identity := []string{"--target=cluster", "--organization=o", "--project=p", "--url=https://example.com/p", "--version=v1", "--contact=@p"}
+	published := []string{"HTTPRoute", "APIKeyAuthQuerySource", "APIKeyAuthCookieSource"}
+	tests := []struct {
+		name  string
+		args  []string
+		taken int
+	}{
+		{"nothing claimed", identity, 2},
+		{"claimed on the command line", append(identity, "--supported-features=APIKeyAuthClientIDHeader"), 0},
+		{"all features", append(identity, "--all-features"), 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fs := flag.NewFlagSet("suite", flag.ContinueOnError)
+			f := RegisterFlags(fs)
+			if err := fs.Parse(tt.args); err != nil {
+				t.Fatal(err)
+			}
+			o, err := f.Options()
+			if err != nil {
+				t.Fatal(err)
+			}
+			taken := o.ClaimPublished(published)
+			if len(taken) != tt.taken {
+				t.Fatalf("took %v, want %d features", taken, tt.taken)
+			}
+			if tt.taken > 0 && (!o.Selection.Supports("APIKeyAuthQuerySource") || !o.Report.Selection.Supports("APIKeyAuthCookieSource")) {
+				t.Errorf("claims %v", o.Selection.SupportedFeatures())
+			}
+		})
+	}
+}

@@ -65,6 +65,9 @@ type Handle struct {
 	Context        string `json:"context,omitempty"`
 	// Dialect is the one every process speaks, decided once.
 	Dialect string `json:"dialect,omitempty"`
+	// PublishedFeatures are the GatewayClass's status.supportedFeatures,
+	// read once.
+	PublishedFeatures []string `json:"publishedFeatures,omitempty"`
 }
 
 // Encode serialises h for Ginkgo's SynchronizedBeforeSuite.

@@ -3,6 +3,7 @@ package targets
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -106,13 +107,14 @@ func TestForwardTarget(t *testing.T) {
 }
 
 func TestHandleRoundTrip(t *testing.T) {
-	h := Handle{Target: Sim, Kubeconfig: "/tmp/kc", GatewayClass: "kgateway", GatewayAddress: "port-forward"}
+	h := Handle{Target: Cluster, Kubeconfig: "/tmp/kc", Context: "ctx", GatewayClass: "kgateway", GatewayAddress: "port-forward",
+		Dialect: "envoy-gateway", PublishedFeatures: []string{"HTTPRoute", "APIKeyAuthQuerySource"}}
 	data, err := h.Encode()
 	if err != nil {
 		t.Fatal(err)
 	}
 	got, err := DecodeHandle(data)
-	if err != nil || got != h {
+	if err != nil || !reflect.DeepEqual(got, h) {
 		t.Errorf("round trip = %+v, %v", got, err)
 	}
 }
