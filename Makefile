@@ -26,8 +26,8 @@ run: tools $(if $(filter envoy-gateway,$(IMPL)),tools-envoy-gateway) ## The loca
 	bin/localenv --implementation $(IMPL) $(if $(LISTEN_OVERRIDE),--listen-override $(LISTEN_OVERRIDE))
 
 .PHONY: build
-build: ## Build all binaries into bin/.
-	$(GO) build -o bin/ ./controller/cmd/... ./sim/cmd/...
+build: ## Build all binaries into bin/ (keyconform-suites: the conformance suites as one program).
+	$(GO) build -o bin/ ./controller/cmd/... ./sim/cmd/... ./suites/cmd/...
 
 .PHONY: tools
 tools: ## kube-apiserver, etcd, kubectl into bin/k8s (built from source once: ~10 min; cached after).
@@ -74,9 +74,9 @@ KEYCONFORM_IDENTITY = --organization=keyconform --project=keyconform --url=https
 	--version=dev --contact=@keyconform/maintainers
 
 .PHONY: e2e-against-run
-e2e-against-run: tools ## The suites' cluster target against the environment of `make run` (status addresses, every feature).
-	$(GO) build -o bin/ ./sim/cmd/localenv
-	scripts/e2e-against-run.sh bin/localenv E2E_ARGS='$(KEYCONFORM_IDENTITY) $(E2E_ARGS)'
+e2e-against-run: tools ## The keyconform-suites program, from outside the checkout, on the cluster target against the environment of `make run`.
+	$(GO) build -o bin/ ./sim/cmd/localenv ./suites/cmd/keyconform-suites
+	ARTIFACTS=$(abspath $(ARTIFACTS)) scripts/e2e-against-run.sh bin/localenv bin/keyconform-suites $(KEYCONFORM_IDENTITY) $(if $(CI),--ginkgo.no-color) $(E2E_ARGS)
 
 .PHONY: e2e-cluster
 e2e-cluster: ## The suites on the current kubeconfig's cluster, any implementation (GATEWAY_CLASS, SUPPORTED_FEATURES).

@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# Runs the suites' cluster target against the environment `make run` starts,
-# as a user would try the local environment as "any cluster": the Gateways
-# are reached through their status addresses (each Service's own loopback
-# load balancer address), with every feature of the reference controller.
-# Usage: e2e-against-run.sh LOCALENV_BINARY [MAKE_ARGS...]
+# Runs the suites against the environment `make run` starts, as an
+# implementer would in CI: the keyconform-suites program, from a directory
+# outside the checkout, on the cluster target with --context and
+# --gateway-parameters-ref; the Gateways are reached through their status
+# addresses (each Service's own loopback load balancer address), with every
+# feature of the reference controller. Reports go to $ARTIFACTS.
+# Usage: e2e-against-run.sh LOCALENV_BINARY SUITES_BINARY [SUITE_ARGS...]
 set -euo pipefail
 
 readonly PROG=e2e-against-run
-localenv=${1:?usage: $0 LOCALENV_BINARY [MAKE_ARGS...]}
-shift
+localenv=${1:?usage: $0 LOCALENV_BINARY SUITES_BINARY [SUITE_ARGS...]}
+suites=$(realpath "${2:?usage: $0 LOCALENV_BINARY SUITES_BINARY [SUITE_ARGS...]}")
+shift 2
+artifacts=$(realpath -m "${ARTIFACTS:-_artifacts}")
 
 die() { printf '%s: error: %s\n' "$PROG" "$*" >&2; exit 1; }
 
@@ -36,4 +40,9 @@ kubeconfig=$(sed -n 's/^export KUBECONFIG=//p' "$out/stdout")
 
 # Every extended feature: the reference controller implements them all.
 features=$(grep -o '"APIKeyAuth[A-Za-z]*"' suites/features/features.go | tr -d '"' | sort -u | paste -sd, -)
-KUBECONFIG=$kubeconfig make --no-print-directory e2e-cluster GATEWAY_CLASS=kgateway SUPPORTED_FEATURES="$features" "$@"
+context=$(sed -n 's/^current-context: //p' "$kubeconfig")
+mkdir -p "$out/elsewhere"
+cd "$out/elsewhere"
+KUBECONFIG=$kubeconfig ARTIFACTS=$artifacts "$suites" --target=cluster --context="$context" --gateway-class=kgateway \
+	--gateway-parameters-ref=gateway.kgateway.dev/GatewayParameters/cluster-ip \
+	--supported-features="$features" "$@"

@@ -52,8 +52,12 @@ func SetupWithManager(mgr manager.Manager, xds Publisher, opts Options) error {
 
 	// Gateway, HTTPRoute, TrafficPolicy and GatewayClass carry status we
 	// write: their status-only updates must not trigger us again (a status
-	// someone else edits is corrected at the next translation).
-	specOnly := builder.WithPredicates(predicate.GenerationChangedPredicate{})
+	// someone else edits is corrected at the next translation). Labels and
+	// annotations bump no generation but change the translation: a
+	// targetSelector matches labels, kgateway.dev/policy-weight is an
+	// annotation.
+	specOnly := builder.WithPredicates(predicate.Or[client.Object](predicate.GenerationChangedPredicate{},
+		predicate.LabelChangedPredicate{}, predicate.AnnotationChangedPredicate{}))
 	b := builder.TypedControllerManagedBy[trigger](mgr).
 		Named("keyconform").
 		WithOptions(controller.TypedOptions[trigger]{

@@ -52,7 +52,7 @@ func (f *Flags) Options() (Options, error) {
 	errs = append(errs, prefixErr("--exempt-features", err))
 	errs = append(errs, prefixErr("timeouts", f.Timeouts.Validate()))
 
-	root, err := repoRoot()
+	root, err := baseDir()
 	errs = append(errs, err)
 	artifacts := os.Getenv("ARTIFACTS")
 	if artifacts == "" {
@@ -240,9 +240,11 @@ func orDefault(v, def string) string {
 	return v
 }
 
-// repoRoot is the module root: where relative artifact paths and default
-// fixture folders resolve, whichever directory the suite runs from.
-func repoRoot() (string, error) {
+// baseDir is where relative artifact paths resolve: the module root when
+// the suite runs inside the repository (whichever directory the test
+// runs from), else the working directory (the keyconform-suites program
+// run anywhere).
+func baseDir() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", err
@@ -252,7 +254,7 @@ func repoRoot() (string, error) {
 			return d, nil
 		}
 		if filepath.Dir(d) == d {
-			return "", fmt.Errorf("no go.mod above %s: run the suite from inside the repository", dir)
+			return dir, nil
 		}
 	}
 }
