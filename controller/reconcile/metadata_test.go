@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -34,11 +35,10 @@ func TestMetadataChangesRetranslate(t *testing.T) {
 	create(t, c, heavy)
 	waitRoute(t, ads, "the heavier policy's client", hasClients(t, "heavy"))
 
-	if err := c.Get(ctx, client.ObjectKeyFromObject(heavy), heavy); err != nil {
-		t.Fatal(err)
-	}
-	heavy.Annotations["kgateway.dev/policy-weight"] = "-1"
-	if err := c.Update(ctx, heavy); err != nil {
+	// A merge patch of the annotation alone: the controller writes the
+	// policy's status meanwhile, which an Update would conflict with.
+	patch := []byte(`{"metadata":{"annotations":{"kgateway.dev/policy-weight":"-1"}}}`)
+	if err := c.Patch(ctx, heavy, client.RawPatch(types.MergePatchType, patch)); err != nil {
 		t.Fatal(err)
 	}
 	waitRoute(t, ads, "the older policy's client again, after an annotation-only update", hasClients(t, "older"))
