@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -103,7 +104,7 @@ func checkListenerConditions(u *unstructured.Unstructured, listener string, want
 	}
 	var diffs []string
 	for where, conds := range sets {
-		c := findCondition(conds, want.Type)
+		c := meta.FindStatusCondition(conds, want.Type)
 		switch {
 		case c == nil:
 			diffs = append(diffs, fmt.Sprintf("%s: no %s condition", where, want.Type))
@@ -122,13 +123,4 @@ func checkListenerConditions(u *unstructured.Unstructured, listener string, want
 	}
 	slices.Sort(diffs)
 	return diffs
-}
-
-func findCondition(conds []metav1.Condition, t string) *metav1.Condition {
-	for i := range conds {
-		if conds[i].Type == t {
-			return &conds[i]
-		}
-	}
-	return nil
 }

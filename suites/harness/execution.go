@@ -2,7 +2,6 @@ package harness
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"io"
 	"io/fs"
@@ -13,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
+	utilrand "k8s.io/apimachinery/pkg/util/rand"
 	"sigs.k8s.io/e2e-framework/klient/k8s"
 	"sigs.k8s.io/e2e-framework/klient/k8s/resources"
 
@@ -60,12 +60,10 @@ func (r *Runner) newExecution(s scenario.Scenario) (*execution, error) {
 	if err != nil {
 		return nil, fmt.Errorf("scenario %s: %w", s.ShortName, err)
 	}
-	suffix, err := randomSuffix()
-	if err != nil {
-		return nil, err
-	}
 	// Namespaces get a random suffix so runs of one scenario, in parallel
-	// or after a leftover, never meet.
+	// or after a leftover, never meet; apimachinery's alphabet (lowercase
+	// consonants and digits) is valid in a DNS label and spells no word.
+	suffix := utilrand.String(5)
 	rn := scenario.NewRenderer(s, keys, suffix, r.Env.GatewayClass())
 	redactor := rn.Redactor()
 	log := r.Log
@@ -79,18 +77,6 @@ func (r *Runner) newExecution(s scenario.Scenario) (*execution, error) {
 		addresses: map[string]string{},
 		policies:  map[string]*unstructured.Unstructured{},
 	}, nil
-}
-
-func randomSuffix() (string, error) {
-	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
-	buf := make([]byte, 5)
-	if _, err := rand.Read(buf); err != nil {
-		return "", fmt.Errorf("naming namespaces: %w", err)
-	}
-	for i, b := range buf {
-		buf[i] = alphabet[int(b)%len(alphabet)]
-	}
-	return string(buf), nil
 }
 
 func (x *execution) logf(format string, args ...any) {
