@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"iter"
 	"os"
 	"path/filepath"
 	"slices"
@@ -92,14 +93,7 @@ func setupFailure(r types.Report) string {
 // scenarioStates maps Ginkgo's spec states to the report's.
 func scenarioStates(r types.Report, sel scenario.Selection) []scenario.ScenarioState {
 	var out []scenario.ScenarioState
-	for _, spec := range r.SpecReports {
-		if spec.LeafNodeType != types.NodeTypeIt {
-			continue
-		}
-		s, ok := scenarios.Catalog.Get(spec.LeafNodeText)
-		if !ok {
-			continue // the self-test
-		}
+	for s, spec := range scenarioSpecs(r) {
 		var st scenario.State
 		switch {
 		case spec.State == types.SpecStatePassed:
@@ -120,14 +114,8 @@ func scenarioStates(r types.Report, sel scenario.Selection) []scenario.ScenarioS
 // implementation's baseline (suites/baseline).
 func scenarioResults(r types.Report) []baseline.Result {
 	var out []baseline.Result
-	for _, spec := range r.SpecReports {
-		if spec.LeafNodeType != types.NodeTypeIt {
-			continue
-		}
-		if _, ok := scenarios.Catalog.Get(spec.LeafNodeText); !ok {
-			continue // the self-test
-		}
-		res := baseline.Result{Scenario: spec.LeafNodeText, Outcome: baseline.Skipped, Detail: spec.Failure.Message}
+	for s, spec := range scenarioSpecs(r) {
+		res := baseline.Result{Scenario: s.ShortName, Outcome: baseline.Skipped, Detail: spec.Failure.Message}
 		switch {
 		case spec.State == types.SpecStatePassed:
 			res.Outcome, res.Detail = baseline.Passed, ""
@@ -138,6 +126,25 @@ func scenarioResults(r types.Report) []baseline.Result {
 	}
 	slices.SortFunc(out, func(a, b baseline.Result) int { return cmp.Compare(a.Scenario, b.Scenario) })
 	return out
+}
+
+// scenarioSpecs yields the spec of each scenario in r, leaving out the
+// suite's setup nodes and the self-test.
+func scenarioSpecs(r types.Report) iter.Seq2[scenario.Scenario, types.SpecReport] {
+	return func(yield func(scenario.Scenario, types.SpecReport) bool) {
+		for _, spec := range r.SpecReports {
+			if spec.LeafNodeType != types.NodeTypeIt {
+				continue
+			}
+			s, ok := scenarios.Catalog.Get(spec.LeafNodeText)
+			if !ok {
+				continue // the self-test
+			}
+			if !yield(s, spec) {
+				return
+			}
+		}
+	}
 }
 
 func consistencySamples(r types.Report) []harness.ConsistencySample {
