@@ -5,6 +5,7 @@
 package apiservertest
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -20,12 +21,13 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/keyconform/keyconform/sim/kubeassets"
+	"github.com/keyconform/keyconform/sim/rundir"
 )
 
 // Start runs an API server until the test ends.
 func Start(t testing.TB) (*envtest.Environment, *rest.Config) {
 	t.Helper()
-	env, cfg, err := start()
+	env, cfg, err := start(RunDir(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,10 +39,28 @@ func Start(t testing.TB) (*envtest.Environment, *rest.Config) {
 	return env, cfg
 }
 
+// RunDir claims a run directory (rundir) for the test's control plane,
+// released when the test ends: nothing the test starts outlives it, even
+// if a timeout kills the test binary.
+func RunDir(t testing.TB) *rundir.Dir {
+	t.Helper()
+	d, err := rundir.Claim()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := d.Release(); err != nil {
+			t.Errorf("releasing %s: %v", d.Path(), err)
+		}
+	})
+	return d
+}
+
 // Shared is one API server for all the tests of a package, started by the
 // first test that asks; stop it from TestMain.
 type Shared struct {
 	once sync.Once
+	run  *rundir.Dir
 	env  *envtest.Environment
 	cfg  *rest.Config
 	err  error
@@ -50,7 +70,11 @@ type Shared struct {
 // configuration.
 func (s *Shared) Config(t testing.TB) *rest.Config {
 	t.Helper()
-	s.once.Do(func() { s.env, s.cfg, s.err = start() })
+	s.once.Do(func() {
+		if s.run, s.err = rundir.Claim(); s.err == nil {
+			s.env, s.cfg, s.err = start(s.run)
+		}
+	})
 	if s.err != nil {
 		t.Fatal(s.err)
 	}
@@ -59,14 +83,15 @@ func (s *Shared) Config(t testing.TB) *rest.Config {
 
 // Stop stops the API server if it was started.
 func (s *Shared) Stop() error {
-	if s.env == nil || s.cfg == nil {
-		return nil
+	var err error
+	if s.env != nil && s.cfg != nil {
+		err = s.env.Stop()
 	}
-	return s.env.Stop()
+	return errors.Join(err, s.run.Release())
 }
 
-func start() (*envtest.Environment, *rest.Config, error) {
-	env, err := kubeassets.Environment()
+func start(run *rundir.Dir) (*envtest.Environment, *rest.Config, error) {
+	env, err := kubeassets.Environment(run)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
+	"github.com/keyconform/keyconform/internal/apiservertest"
 	"github.com/keyconform/keyconform/sim/kubeassets"
 )
 
@@ -16,7 +17,7 @@ import (
 // envtest starts etcd and kube-apiserver, which answer a namespace list.
 // Without binaries it fails with the advice to run `make tools`.
 func TestEnvtestStarts(t *testing.T) {
-	cp, err := kubeassets.ControlPlane()
+	cp, err := kubeassets.ControlPlane(apiservertest.RunDir(t))
 	if err != nil {
 		t.Fatal(err)
 	}

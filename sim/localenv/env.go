@@ -42,6 +42,7 @@ import (
 	"github.com/keyconform/keyconform/fixtures"
 	"github.com/keyconform/keyconform/sim/kubeassets"
 	"github.com/keyconform/keyconform/sim/podnet"
+	"github.com/keyconform/keyconform/sim/rundir"
 )
 
 // Options configure Start. The zero value gives a test environment:
@@ -116,7 +117,9 @@ type Env struct {
 	restConfig *rest.Config
 	client     client.Client
 	kubeconfig string
-	tmpDir     string
+	// run holds every file of the environment, and its child processes
+	// die with it (rundir).
+	run *rundir.Dir
 
 	cancel       context.CancelFunc
 	background   sync.WaitGroup
@@ -150,7 +153,17 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 		return nil, err
 	}
 	impl := implementations[opts.Implementation]
-	cp, err := kubeassets.ControlPlane()
+	run, err := rundir.Claim()
+	if err != nil {
+		return nil, err
+	}
+	e := &Env{log: log, impl: impl, run: run}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, e.Stop())
+		}
+	}()
+	cp, err := kubeassets.ControlPlane(run)
 	if err != nil {
 		return nil, err
 	}
@@ -167,13 +180,6 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 		return nil, fmt.Errorf("loading CRDs: %w", err)
 	}
 	testEnv := &envtest.Environment{ControlPlane: cp, CRDs: crds}
-
-	e := &Env{log: log, impl: impl}
-	defer func() {
-		if err != nil {
-			err = errors.Join(err, e.Stop())
-		}
-	}()
 
 	// controller-runtime logs through logr; route it to the same handler.
 	ctrl.SetLogger(logr.FromSlogHandler(log.Handler()))
@@ -346,10 +352,7 @@ func (e *Env) writeKubeconfig() error {
 	if err != nil {
 		return fmt.Errorf("rendering kubeconfig: %w", err)
 	}
-	if e.tmpDir, err = os.MkdirTemp("", "keyconform-localenv-"); err != nil {
-		return fmt.Errorf("creating temporary directory: %w", err)
-	}
-	e.kubeconfig = filepath.Join(e.tmpDir, "kubeconfig")
+	e.kubeconfig = filepath.Join(e.run.Path(), "kubeconfig")
 	if err := os.WriteFile(e.kubeconfig, data, 0o600); err != nil {
 		return fmt.Errorf("writing kubeconfig: %w", err)
 	}
@@ -442,9 +445,7 @@ func (e *Env) Stop() error {
 				errs = append(errs, fmt.Errorf("stopping kube-apiserver and etcd: %w", err))
 			}
 		}
-		if e.tmpDir != "" {
-			errs = append(errs, os.RemoveAll(e.tmpDir))
-		}
+		errs = append(errs, e.run.Release())
 		e.stopErr = errors.Join(errs...)
 	})
 	return e.stopErr

@@ -95,7 +95,7 @@ func (e *Env) startEnvoyGateway(ctx context.Context, eg kubeassets.EnvoyGateway)
 	if out, err := certgen.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("envoy-gateway certgen: %w\n%s", err, out)
 	}
-	dir := filepath.Join(e.tmpDir, "envoy-gateway")
+	dir := filepath.Join(e.run.Path(), "envoy-gateway")
 	certs := filepath.Join(dir, "certs")
 	if err := os.MkdirAll(certs, 0o700); err != nil {
 		return nil, err

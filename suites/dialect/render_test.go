@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
+	"github.com/keyconform/keyconform/internal/apiservertest"
 	"github.com/keyconform/keyconform/sim/kubeassets"
 	"github.com/keyconform/keyconform/suites/dialect"
 	"github.com/keyconform/keyconform/suites/scenario"
@@ -62,7 +63,7 @@ func TestEveryScenarioRendersInEveryDialect(t *testing.T) {
 
 func apiServer(t *testing.T) client.Client {
 	t.Helper()
-	env, err := kubeassets.Environment()
+	env, err := kubeassets.Environment(apiservertest.RunDir(t))
 	if err != nil {
 		t.Fatal(err)
 	}
