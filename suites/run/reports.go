@@ -95,6 +95,7 @@ func scenarioStates(r types.Report, sel scenario.Selection) []scenario.ScenarioS
 	var out []scenario.ScenarioState
 	for s, spec := range scenarioSpecs(r) {
 		var st scenario.State
+		var reason string
 		switch {
 		case spec.State == types.SpecStatePassed:
 			st = scenario.Passed
@@ -103,9 +104,9 @@ func scenarioStates(r types.Report, sel scenario.Selection) []scenario.ScenarioS
 		case sel.Decide(s).Outcome == scenario.NotSupported:
 			st = scenario.Unsupported
 		default: // skipped by flag, label filter or focus, or pending
-			st = scenario.Skipped
+			st, reason = scenario.Skipped, spec.Failure.Message
 		}
-		out = append(out, scenario.ScenarioState{Scenario: s, State: st})
+		out = append(out, scenario.ScenarioState{Scenario: s, State: st, Reason: reason})
 	}
 	return out
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -28,6 +29,9 @@ const (
 type ScenarioState struct {
 	Scenario Scenario
 	State    State
+	// Reason says why a Skipped scenario did not run (a policy its
+	// dialect cannot express, say); the report's summary quotes it.
+	Reason string
 }
 
 // ReportInput is everything the conformance report says besides results.
@@ -59,6 +63,7 @@ func BuildReport(in ReportInput, states []ScenarioState) confv1.ConformanceRepor
 			pr.Extended.UnsupportedFeatures = append(pr.Extended.UnsupportedFeatures, string(f))
 		}
 	}
+	var skips []string
 	for _, st := range states {
 		status := &pr.Core
 		if profile.IsExtended(st.Scenario.Features) {
@@ -74,6 +79,9 @@ func BuildReport(in ReportInput, states []ScenarioState) confv1.ConformanceRepor
 		case Skipped:
 			status.Skipped++
 			status.SkippedTests = append(status.SkippedTests, name)
+			if st.Reason != "" {
+				skips = append(skips, name+" ("+st.Reason+")")
+			}
 		}
 	}
 	pr.Core.Result = levelResult(pr.Core.Statistics)
@@ -81,6 +89,11 @@ func BuildReport(in ReportInput, states []ScenarioState) confv1.ConformanceRepor
 	pr.Summary = fmt.Sprintf("Core tests %s. Extended tests %s.", summary(pr.Core), summary(pr.Extended.Status))
 	if in.Dialect != "" {
 		pr.Summary += fmt.Sprintf(" Policies in the %s dialect.", in.Dialect)
+	}
+	// The report's format lists skipped tests by name only; the summary
+	// carries why, so a reader need not open the JUnit report.
+	if len(skips) > 0 {
+		pr.Summary += " Skipped: " + strings.Join(skips, "; ") + "."
 	}
 	return confv1.ConformanceReport{
 		TypeMeta:          metav1.TypeMeta{APIVersion: "gateway.networking.k8s.io/v1", Kind: "ConformanceReport"},

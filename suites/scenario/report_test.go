@@ -23,12 +23,12 @@ func TestBuildReportGolden(t *testing.T) {
 			Supported: []features.Name{features.QuerySource, features.CookieSource}},
 	}
 	states := []ScenarioState{
-		{sc("MissingKey", features.APIKeyAuth), Passed},
-		{sc("CustomHeader", features.APIKeyAuth, features.HeaderSource), Failed},
-		{sc("DisableOnRoute", features.Disable), Skipped},
-		{sc("QuerySource", features.QuerySource), Passed},
-		{sc("CookieSource", features.CookieSource), Passed},
-		{sc("LabelSelector", features.LabelSelector), Unsupported},
+		{sc("MissingKey", features.APIKeyAuth), Passed, ""},
+		{sc("CustomHeader", features.APIKeyAuth, features.HeaderSource), Failed, ""},
+		{sc("DisableOnRoute", features.Disable), Skipped, "not expressible in the envoy-gateway dialect: disable"},
+		{sc("QuerySource", features.QuerySource), Passed, ""},
+		{sc("CookieSource", features.CookieSource), Passed, ""},
+		{sc("LabelSelector", features.LabelSelector), Unsupported, ""},
 	}
 	got, err := yaml.Marshal(BuildReport(in, states))
 	if err != nil {
@@ -44,9 +44,9 @@ func TestBuildReportResults(t *testing.T) {
 		states []ScenarioState
 		want   confv1.Result
 	}{
-		{[]ScenarioState{{core, Passed}}, confv1.Success},
-		{[]ScenarioState{{core, Passed}, {core, Skipped}}, confv1.Partial},
-		{[]ScenarioState{{core, Skipped}, {core, Failed}}, confv1.Failure},
+		{[]ScenarioState{{core, Passed, ""}}, confv1.Success},
+		{[]ScenarioState{{core, Passed, ""}, {core, Skipped, "by flag"}}, confv1.Partial},
+		{[]ScenarioState{{core, Skipped, ""}, {core, Failed, ""}}, confv1.Failure},
 	}
 	for _, tt := range tests {
 		r := BuildReport(ReportInput{Selection: sel}, tt.states)
