@@ -46,6 +46,12 @@ func perRouteConfig(ix *index, tp *v1alpha1.TrafficPolicy) (*anypb.Any, string) 
 		return nil, why
 	}
 	cfg.Credentials = creds
+	// Envoy rejects a whole RouteConfiguration for one invalid per-route
+	// config; the error would describe credentials, so say only where to
+	// look.
+	if cfg.ValidateAll() != nil {
+		return nil, "apiKeyAuth credentials are not valid for Envoy: check the names and values of the Secret entries"
+	}
 
 	a := &anypb.Any{}
 	if err := anypb.MarshalFrom(a, cfg, proto.MarshalOptions{Deterministic: true}); err != nil {

@@ -127,6 +127,10 @@ func collectCredentials(secrets []*corev1.Secret) ([]*apikeyauthv3.Credential, s
 		add := func(client, key string) {
 			switch {
 			case key == "":
+			case client == "":
+				// The API server refuses such a Secret; a client id must
+				// not be empty for Envoy either.
+				bad = append(bad, fmt.Sprintf("Secret %s has an entry with an empty name, which cannot be a client id", name))
 			case !utf8.ValidString(key):
 				bad = append(bad, fmt.Sprintf("Secret %s entry %q is not UTF-8 text", name, client))
 			default:

@@ -6,6 +6,7 @@ import (
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	apikeyauthv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/api_key_auth/v3"
+	"google.golang.org/protobuf/types/known/anypb"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -79,13 +80,23 @@ func FuzzPolicyFailsClosed(f *testing.F) {
 			}
 			for _, rc := range p.Routes {
 				mustValidate(t, "RouteConfiguration", rc.GetName(), rc)
+				checkPerFilter(t, rc.GetTypedPerFilterConfig())
 				for _, vh := range rc.GetVirtualHosts() {
+					checkPerFilter(t, vh.GetTypedPerFilterConfig())
 					for _, r := range vh.GetRoutes() {
 						checkPerFilter(t, r.GetTypedPerFilterConfig())
 						if r.GetRoute() == nil {
 							continue // a direct response (the 500 of a replaced rule) reaches no backend
 						}
-						checkForwardingRoute(t, r, tp, accepted, keys)
+						// Envoy uses the most specific per-filter config.
+						cfg, ok := r.GetTypedPerFilterConfig()[apiKeyAuthFilterName]
+						if !ok {
+							cfg, ok = vh.GetTypedPerFilterConfig()[apiKeyAuthFilterName]
+						}
+						if !ok {
+							cfg = rc.GetTypedPerFilterConfig()[apiKeyAuthFilterName]
+						}
+						checkForwardingRoute(t, r.GetName(), cfg, tp, accepted, keys)
 					}
 				}
 			}
@@ -132,15 +143,14 @@ func fuzzInputs(base Inputs, spec, secret []byte, onRoute bool, weight string) (
 // checkForwardingRoute fails a route that forwards to a backend unless API
 // key auth guards it with keys from the Secret, or an accepted policy
 // disables it.
-func checkForwardingRoute(t *testing.T, r *routev3.Route, tp v1alpha1.TrafficPolicy, accepted bool, keys map[string]bool) {
+func checkForwardingRoute(t *testing.T, route string, cfg *anypb.Any, tp v1alpha1.TrafficPolicy, accepted bool, keys map[string]bool) {
 	t.Helper()
 	auth := tp.Spec.APIKeyAuth
 	if auth == nil || (accepted && auth.Disable != nil) {
 		return // nothing asks for API key auth here
 	}
-	cfg, ok := r.GetTypedPerFilterConfig()[apiKeyAuthFilterName]
-	if !ok {
-		t.Errorf("route %q forwards to a backend without API key auth; policy accepted: %v", r.GetName(), accepted)
+	if cfg == nil {
+		t.Errorf("route %q forwards to a backend without API key auth; policy accepted: %v", route, accepted)
 		return
 	}
 	m, err := cfg.UnmarshalNew()
@@ -149,15 +159,15 @@ func checkForwardingRoute(t *testing.T, r *routev3.Route, tp v1alpha1.TrafficPol
 	}
 	switch m := m.(type) {
 	case *routev3.FilterConfig:
-		t.Errorf("route %q has API key auth disabled; policy accepted: %v, disable set: %v", r.GetName(), accepted, auth.Disable != nil)
+		t.Errorf("route %q has API key auth disabled; policy accepted: %v, disable set: %v", route, accepted, auth.Disable != nil)
 	case *apikeyauthv3.ApiKeyAuthPerRoute:
 		if !accepted {
-			t.Errorf("route %q forwards with the configuration of a policy that is not accepted", r.GetName())
+			t.Errorf("route %q forwards with the configuration of a policy that is not accepted", route)
 		}
 		for i, c := range m.GetCredentials() {
 			// The message names the credential's position, never its key.
 			if !keys[c.GetKey()] {
-				t.Errorf("route %q accepts credential #%d (client %q), which is no value of the Secret", r.GetName(), i, c.GetClient())
+				t.Errorf("route %q accepts credential #%d (client %q), which is no value of the Secret", route, i, c.GetClient())
 			}
 		}
 	}
