@@ -68,6 +68,16 @@ e2e-sim: tools $(if $(filter envoy-gateway,$(IMPL)),tools-envoy-gateway) ## The 
 		$(if $(SIM_BASELINE),|| echo "[baseline] the suite reported failures; comparing them with $(SIM_BASELINE)")
 	$(if $(SIM_BASELINE),$(GO) run ./suites/cmd/compare-baseline -baseline $(SIM_BASELINE) -results $(SIM_RESULTS))
 
+# MUTANTS=name,... runs only those mutants (internal/mutant names them).
+MUTANTS ?=
+
+.PHONY: mutants
+mutants: tools ## The suites once per deliberate bug of the reference implementation (internal/mutant), after a control run; prints which scenarios kill each (~20 min).
+	mkdir -p bin/mutants
+	$(GINKGO) build --tags=mutants -o $(abspath bin/mutants)/ ./suites
+	$(GO) run -tags mutants ./suites/cmd/mutants -suite $(abspath bin/mutants)/suites.test -artifacts $(abspath $(ARTIFACTS))/mutants \
+		-procs $(E2E_PROCS) $(if $(MUTANTS),-only $(MUTANTS))
+
 # The reference implementation's identity, for reports of the cluster target
 # run against it (the cluster target requires one).
 KEYCONFORM_IDENTITY = --organization=keyconform --project=keyconform --url=https://github.com/keyconform/keyconform \

@@ -1,12 +1,15 @@
 package translate
 
 import (
+	"strings"
+
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	apikeyauthv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/api_key_auth/v3"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/keyconform/keyconform/controller/api/v1alpha1"
+	"github.com/keyconform/keyconform/internal/mutant"
 )
 
 // defaultKeyHeader is where the key is read from when keySources is empty.
@@ -25,7 +28,7 @@ func perRouteConfig(ix *index, tp *v1alpha1.TrafficPolicy) (*anypb.Any, string) 
 	cfg := &apikeyauthv3.ApiKeyAuthPerRoute{
 		KeySources: keySources(auth.KeySources),
 		Forwarding: &apikeyauthv3.Forwarding{
-			HideCredentials: auth.ForwardCredential == nil || !*auth.ForwardCredential,
+			HideCredentials: auth.ForwardCredential == nil || !*auth.ForwardCredential || mutant.On(mutant.ForwardCredentialIgnored),
 		},
 	}
 	if auth.ClientIDHeader != nil {
@@ -38,6 +41,9 @@ func perRouteConfig(ix *index, tp *v1alpha1.TrafficPolicy) (*anypb.Any, string) 
 	}
 
 	secrets, why := ix.policySecrets(tp)
+	if why != "" && mutant.On(mutant.MissingSecretNoAuth) && strings.HasSuffix(why, " not found") {
+		return mustAny(&routev3.FilterConfig{Disabled: true}), ""
+	}
 	if why != "" {
 		return nil, why
 	}

@@ -14,6 +14,7 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/keyconform/keyconform/controller/api/v1alpha1"
+	"github.com/keyconform/keyconform/internal/mutant"
 )
 
 // Messages built here reach status: they name Secrets and clients, never a
@@ -72,6 +73,9 @@ func (ix *index) policySecrets(tp *v1alpha1.TrafficPolicy) ([]*corev1.Secret, st
 				}
 			}
 		}
+		if mutant.On(mutant.SelectorEvaluatedOnce) {
+			out = ix.firstSelection(tp, out)
+		}
 		if len(out) == 0 {
 			desc := selector.String()
 			if desc == "" {
@@ -126,7 +130,7 @@ func collectCredentials(secrets []*corev1.Secret) ([]*apikeyauthv3.Credential, s
 		name := s.Namespace + "/" + s.Name
 		add := func(client, key string) {
 			switch {
-			case key == "":
+			case key == "" && !mutant.On(mutant.EmptyKeyAccepted):
 			case client == "":
 				// The API server refuses such a Secret; a client id must
 				// not be empty for Envoy either.
@@ -168,7 +172,7 @@ func collectCredentials(secrets []*corev1.Secret) ([]*apikeyauthv3.Credential, s
 			creds = append(creds, &apikeyauthv3.Credential{Key: e.key, Client: e.client})
 			continue
 		}
-		if prev.client != e.client {
+		if prev.client != e.client && !mutant.On(mutant.DuplicateKeyResolved) {
 			conflicts = append(conflicts, fmt.Sprintf("client %q in Secret %s and client %q in Secret %s hold the same API key",
 				prev.client, prev.secret, e.client, e.secret))
 		}

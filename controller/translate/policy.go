@@ -13,6 +13,7 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/keyconform/keyconform/controller/api/v1alpha1"
+	"github.com/keyconform/keyconform/internal/mutant"
 )
 
 // level is where a policy attaches, from least to most specific.
@@ -109,11 +110,14 @@ func resolvePolicies(ix *index, in *Inputs, gateways []*gatewayModel, routes []*
 		if a.weight != b.weight {
 			return cmp.Compare(b.weight, a.weight)
 		}
+		if mutant.On(mutant.NewestPolicyWins) {
+			return olderFirst(&b.obj.ObjectMeta, &a.obj.ObjectMeta)
+		}
 		return olderFirst(&a.obj.ObjectMeta, &b.obj.ObjectMeta)
 	})
 
 	for _, p := range ps.list {
-		if !p.hasAuth() {
+		if !p.hasAuth() || (mutant.On(mutant.DisableIgnored) && p.obj.Spec.APIKeyAuth.Disable != nil) {
 			continue
 		}
 		for _, t := range p.targets {
@@ -139,7 +143,7 @@ func resolvePolicies(ix *index, in *Inputs, gateways []*gatewayModel, routes []*
 // but a 32-bit integer is an error worded as kgateway words it.
 func policyWeight(annotations map[string]string) (int32, string) {
 	v, ok := annotations[policyWeightAnnotation]
-	if !ok {
+	if !ok || mutant.On(mutant.PolicyWeightIgnored) {
 		return 0, ""
 	}
 	w, err := strconv.ParseInt(v, 10, 32)
@@ -229,7 +233,7 @@ func (r targetResolver) resolve(p *policyModel, group, kind, name, section strin
 			return // another controller's Gateway
 		case gw == nil:
 			p.missing = append(p.missing, fmt.Sprintf("%s %s not found", kind, key))
-		case section == "":
+		case section == "" || mutant.On(mutant.ListenerSectionIgnored):
 			add(targetKey{levelGateway, key, ""}, []*gatewayModel{gw})
 		case gw.listener(section) == nil:
 			p.missing = append(p.missing, fmt.Sprintf("sectionName %q not found in %s %s", section, kind, key))
@@ -244,7 +248,7 @@ func (r targetResolver) resolve(p *policyModel, group, kind, name, section strin
 		return // a route of other controllers' Gateways only
 	case rm == nil:
 		p.missing = append(p.missing, fmt.Sprintf("%s %s not found", kind, key))
-	case section == "":
+	case section == "" || mutant.On(mutant.RuleSectionIgnored):
 		add(targetKey{levelRoute, key, ""}, rm.gateways())
 	case rm.ruleNamed(section) == nil:
 		p.missing = append(p.missing, fmt.Sprintf("sectionName %q not found in %s %s", section, kind, key))

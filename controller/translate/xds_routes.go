@@ -10,6 +10,8 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	"google.golang.org/protobuf/types/known/anypb"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/keyconform/keyconform/internal/mutant"
 )
 
 // vhostBuilder gathers the routes of one hostname on one port. Every
@@ -160,6 +162,9 @@ func envoyRoute(e *routeEntry, ps *policies) *routev3.Route {
 	}
 	if lvl == levelRoute || lvl == levelRule {
 		r.TypedPerFilterConfig = perFilterConfig(policy)
+		if mutant.On(mutant.RouteMergedWithGateway) {
+			r.TypedPerFilterConfig = mergeOuterCredentials(r.TypedPerFilterConfig, ps, e.att.listener)
+		}
 	}
 	return r
 }

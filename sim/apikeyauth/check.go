@@ -1,6 +1,11 @@
 package apikeyauth
 
-import "net/http"
+import (
+	"net/http"
+	"strings"
+
+	"github.com/keyconform/keyconform/internal/mutant"
+)
 
 // Local reply bodies, content type and response code details, as Envoy's
 // filter and Http::Utility::prepareLocalReply produce them (docs/spec.md
@@ -29,6 +34,12 @@ type Decision struct {
 }
 
 func unauthorized(details string) Decision {
+	switch {
+	case mutant.On(mutant.Forbidden403):
+		return Decision{Status: http.StatusForbidden, Body: BodyUnauthorized, Details: details}
+	case mutant.On(mutant.Body401Changed):
+		return Decision{Status: http.StatusUnauthorized, Body: "Unauthorized", Details: details}
+	}
 	return Decision{Status: http.StatusUnauthorized, Body: BodyUnauthorized, Details: details}
 }
 
@@ -53,6 +64,9 @@ func Check(cfg *Config, req *http.Request) Decision {
 		return unauthorized(DetailsMissingAPIKey)
 	}
 	client, ok := cfg.credentials[key]
+	if !ok {
+		client, ok = cfg.mutantLookup(req, key)
+	}
 	if !ok {
 		return unauthorized(DetailsUnknownAPIKey)
 	}
@@ -81,15 +95,45 @@ func (c *Config) findKey(req *http.Request) string {
 }
 
 func (c *Config) forward(req *http.Request, client string) {
-	if c.forwarding.header != "" {
+	if c.forwarding.header != "" && !mutant.On(mutant.ClientIDNotSet) {
 		if req.Header == nil {
 			req.Header = http.Header{}
 		}
-		req.Header[c.forwarding.header] = []string{client}
+		if mutant.On(mutant.ClientIDAppended) {
+			req.Header[c.forwarding.header] = append(req.Header[c.forwarding.header], client)
+		} else {
+			req.Header[c.forwarding.header] = []string{client}
+		}
 	}
 	if c.forwarding.hide {
 		for _, s := range c.sources {
+			if mutant.On(mutant.HideOnlyFoundSource) && s.key(req) == "" {
+				continue
+			}
 			s.remove(req)
+			if mutant.On(mutant.HideOnlyFoundSource) {
+				break
+			}
 		}
 	}
+}
+
+// mutantLookup is where the key-matching mutants look a key up again after
+// an exact miss; without one switched on it finds nothing.
+func (c *Config) mutantLookup(req *http.Request, key string) (string, bool) {
+	switch {
+	case mutant.On(mutant.KeyCaseInsensitive):
+		for k, client := range c.credentials {
+			if strings.EqualFold(k, key) {
+				return client, true
+			}
+		}
+	case mutant.On(mutant.FallThroughAfterWrong):
+		for _, s := range c.sources {
+			if client, ok := c.credentials[s.key(req)]; ok {
+				return client, true
+			}
+		}
+	}
+	return "", false
 }

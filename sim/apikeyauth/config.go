@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	apikeyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/api_key_auth/v3"
+
+	"github.com/keyconform/keyconform/internal/mutant"
 )
 
 // FilterName is the HTTP filter name and the typed_per_filter_config key.
@@ -142,6 +144,9 @@ func newKeySource(s *apikeyv3.KeySource) (keySource, bool) {
 	switch {
 	case s.GetHeader() != "":
 		name := http.CanonicalHeaderKey(s.GetHeader())
+		if mutant.On(mutant.HeaderNameCaseSensitive) {
+			name = s.GetHeader()
+		}
 		return keySource{kind: headerSource, name: name, coalesce: coalesced(name)}, true
 	case s.GetQuery() != "":
 		return keySource{kind: querySource, name: s.GetQuery()}, true

@@ -4,6 +4,8 @@ import (
 	"iter"
 	"net/http"
 	"strings"
+
+	"github.com/keyconform/keyconform/internal/mutant"
 )
 
 // cookies yields each name and value of the Cookie header values in order,
@@ -49,6 +51,10 @@ func cookieValue(values []string, name string) string {
 func removeCookie(h http.Header, name string) {
 	values := h["Cookie"]
 	if len(values) == 0 {
+		return
+	}
+	if mutant.On(mutant.CookieHidingDropsOthers) {
+		delete(h, "Cookie")
 		return
 	}
 	var b strings.Builder

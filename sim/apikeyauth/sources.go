@@ -3,6 +3,8 @@ package apikeyauth
 import (
 	"net/http"
 	"strings"
+
+	"github.com/keyconform/keyconform/internal/mutant"
 )
 
 type sourceKind uint8
@@ -48,8 +50,17 @@ func headerKey(values []string, coalesce bool) string {
 		return ""
 	}
 	v := values[0]
+	if mutant.On(mutant.LastHeaderWins) {
+		v = values[len(values)-1]
+	}
 	if coalesce && len(values) > 1 {
 		v = joinNonEmpty(values)
+	}
+	switch {
+	case mutant.On(mutant.BearerKept):
+		return v
+	case mutant.On(mutant.BearerCaseInsensitive) && len(v) >= 7 && strings.EqualFold(v[:7], "Bearer "):
+		return v[7:]
 	}
 	return strings.TrimPrefix(v, "Bearer ")
 }
@@ -77,6 +88,11 @@ func (s keySource) remove(req *http.Request) {
 	case headerSource:
 		delete(req.Header, s.name)
 	case querySource:
+		if mutant.On(mutant.QueryHidingDropsOthers) && req.URL != nil {
+			req.URL.RawQuery = ""
+			req.RequestURI, _, _ = strings.Cut(req.RequestURI, "?")
+			return
+		}
 		removeQueryParam(req, s.name)
 	default:
 		removeCookie(req.Header, s.name)

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/keyconform/keyconform/internal/mutant"
 	"github.com/keyconform/keyconform/sim/apikeyauth"
 )
 
@@ -111,6 +112,12 @@ func (h *hcmRuntime) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		d := apikeyauth.Check(cfg, r)
 		h.authCounters.Record(d)
 		if !d.Allowed {
+			if mutant.On(mutant.BackendBeforeDecision) {
+				h.router(&mutant.Discard{}, r.Clone(r.Context()), sel)
+			}
+			if mutant.On(mutant.ContentType401Changed) {
+				w.Header()["Content-Type"] = []string{"application/json"}
+			}
 			h.routeLocalReply(w, sel, d.Status, d.Body)
 			return
 		}
