@@ -68,6 +68,12 @@ e2e-sim: tools $(if $(filter envoy-gateway,$(IMPL)),tools-envoy-gateway) ## The 
 		$(if $(SIM_BASELINE),|| echo "[baseline] the suite reported failures; comparing them with $(SIM_BASELINE)")
 	$(if $(SIM_BASELINE),$(GO) run ./suites/cmd/compare-baseline -baseline $(SIM_BASELINE) -results $(SIM_RESULTS))
 
+FUZZTIME ?= 10m
+
+.PHONY: fuzz
+fuzz: ## Fuzz the translator with any policy and Secret (FuzzPolicyFailsClosed) for FUZZTIME (10m); its corpus is kept in controller/translate/testdata/fuzz.
+	$(GO) test ./controller/translate -run '^$$' -fuzz FuzzPolicyFailsClosed -fuzztime $(FUZZTIME)
+
 # MUTANTS=name,... runs only those mutants (internal/mutant names them).
 MUTANTS ?=
 
