@@ -392,12 +392,19 @@ func (e *Env) PublishHostService(ctx context.Context, svc types.NamespacedName, 
 }
 
 // AdminAddress waits until a data plane pod of gateway runs and returns the
-// loopback address of its admin interface. The pods are found by the labels
-// implementations put on them (as gatewayOf finds their Services).
+// loopback address of its admin interface.
 func (e *Env) AdminAddress(ctx context.Context, gateway types.NamespacedName) (string, error) {
+	return WaitAdminAddress(ctx, e.client, gateway)
+}
+
+// WaitAdminAddress waits until a data plane pod of gateway announces the
+// loopback address of its admin interface and returns it. The pods are
+// found by the labels implementations put on them (as gatewayOf finds
+// their Services).
+func WaitAdminAddress(ctx context.Context, c client.Reader, gateway types.NamespacedName) (string, error) {
 	for {
 		var pods corev1.PodList
-		err := e.client.List(ctx, &pods)
+		err := c.List(ctx, &pods)
 		if err == nil {
 			for _, p := range pods.Items {
 				if gw, ok := gatewayOf(&p.ObjectMeta); ok && gw == gateway && p.DeletionTimestamp == nil && p.Annotations[AdminAddressAnnotation] != "" {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync/atomic"
 	"time"
 
@@ -49,6 +50,11 @@ var (
 	dialectName string
 	// procFailed records a failed scenario in this process.
 	procFailed atomic.Bool
+	// keySeed derives every scenario's keys, on the process that made it
+	// (the one that writes the reports and scans them for keys).
+	keySeed scenario.KeySeed
+	// envLog is where the environment's components log, on that process.
+	envLog *os.File
 )
 
 var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
@@ -62,7 +68,21 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 	// goes where spec output goes: shown on failure, not in the way.
 	klog.SetOutput(GinkgoWriter)
 	klog.LogToStderr(false)
-	o.Target.Logger = slog.New(slog.NewTextHandler(GinkgoWriter, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	// The environment's components (the sim's control plane and data
+	// planes) also log to a file under the artifacts, which the run's leak
+	// scan reads.
+	logs := []slog.Handler{slog.NewTextHandler(GinkgoWriter, &slog.HandlerOptions{Level: slog.LevelWarn})}
+	if o.Artifacts != "" {
+		// Evidence of an earlier run under the same name must not be
+		// scanned as this run's.
+		must(os.RemoveAll(o.Evidence))
+		envLog, err = createLog(filepath.Join(o.Evidence, "logs", "environment.log"))
+		must(err)
+		logs = append(logs, slog.NewTextHandler(envLog, nil))
+	}
+	o.Target.Logger = slog.New(slog.NewMultiHandler(logs...))
+	keySeed, err = scenario.NewKeySeed()
+	must(err)
 	start := time.Now()
 	st, err := targets.Start(ctx, o.Target)
 	must(err)
@@ -87,6 +107,7 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 	handle := started.Handle()
 	handle.Dialect = d.Name()
 	handle.PublishedFeatures = class.SupportedFeatures
+	handle.KeySeed = keySeed
 	h, err := handle.Encode()
 	must(err)
 	return h
@@ -114,7 +135,8 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 		}
 	}
 	runner = &harness.Runner{Env: env, Manifests: scenarios.Manifests, Timeouts: opts.Timeouts, Dialect: d,
-		Supports: opts.Selection.Supports, Hooks: opts.Hooks, Cleanup: opts.Cleanup, Log: GinkgoWriter, Progress: os.Stderr}
+		Supports: opts.Selection.Supports, Hooks: opts.Hooks, Cleanup: opts.Cleanup, Log: GinkgoWriter, Progress: os.Stderr,
+		Keys: h.KeySeed, Artifacts: opts.Evidence}
 })
 
 // chooseDialect is --implementation when given, else the dialect of the
@@ -126,14 +148,26 @@ func chooseDialect(flag, controller string) (dialect.Dialect, error) {
 	return dialect.ForController(controller)
 }
 
-// ReportAfterSuite sees every process's specs and writes the run's reports.
-var _ = ReportAfterSuite("reports", func(r Report) { run.WriteReports(r, opts, dialectName) })
+// ReportAfterSuite sees every process's specs and writes the run's reports,
+// then scans everything the run left under the artifacts for its keys.
+var _ = ReportAfterSuite("reports", func(r Report) {
+	run.WriteReports(r, opts, dialectName)
+	if keySeed == nil || opts.Artifacts == "" {
+		return // the run never started
+	}
+	keys, err := scenario.RunKeys(keySeed, append(scenarios.Catalog.All(), selfTestScenario()))
+	must(err)
+	must(run.ScanForKeys(opts, scenario.NewRedactor(keys)))
+})
 
 var _ = SynchronizedAfterSuite(func() {
 	if attached != nil {
 		must(attached.Close())
 	}
 }, func(ctx SpecContext) {
+	if envLog != nil {
+		defer envLog.Close()
+	}
 	if started == nil {
 		return
 	}
@@ -172,9 +206,7 @@ var _ = Describe("API key auth", func() {
 		if opts.Selection.RunTest != "" {
 			Skip("--run-test selects one scenario")
 		}
-		s, ok := scenarios.Catalog.Get("MissingKey")
-		Expect(ok).To(BeTrue())
-		s.ShortName += "WithAPIKeyAuthSwitchedOff"
+		s := selfTestScenario()
 		tc := opts.Timeouts
 		// The tampered data plane never turns consistent; a short window is
 		// enough to see that and keeps the self-test cheap.
@@ -193,6 +225,24 @@ var _ = Describe("API key auth", func() {
 		Expect(res.Failure).To(ContainSubstring("<key:client1>"), "the echoed key must appear redacted")
 	})
 })
+
+// selfTestScenario is MissingKey under a name of its own, which the
+// self-test runs against a tampered implementation.
+func selfTestScenario() scenario.Scenario {
+	s, ok := scenarios.Catalog.Get("MissingKey")
+	if !ok {
+		panic("the self-test needs scenario MissingKey")
+	}
+	s.ShortName += "WithAPIKeyAuthSwitchedOff"
+	return s
+}
+
+func createLog(path string) (*os.File, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
+	}
+	return os.Create(path)
+}
 
 // disableAPIKeyAuth rewrites every rendered policy so that it no longer
 // configures API key auth: a data plane that lets everything through.

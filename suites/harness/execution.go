@@ -56,7 +56,13 @@ func (r *Runner) newExecution(s scenario.Scenario) (*execution, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client: %w", err)
 	}
-	keys, err := scenario.NewKeySet(s.Keys, s.LiteralKeys)
+	seed := r.Keys
+	if seed == nil {
+		if seed, err = scenario.NewKeySeed(); err != nil {
+			return nil, err
+		}
+	}
+	keys, err := seed.KeySet(s.ShortName, s.Keys, s.LiteralKeys)
 	if err != nil {
 		return nil, fmt.Errorf("scenario %s: %w", s.ShortName, err)
 	}

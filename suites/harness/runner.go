@@ -43,6 +43,13 @@ type Runner struct {
 	Tamper func(k8s.Object)
 	// Hooks adapt scenario objects to a real cluster.
 	Hooks Hooks
+	// Keys derives each scenario run's keys (scenario.KeySeed); nil gives
+	// every run random keys.
+	Keys scenario.KeySeed
+	// Artifacts, when set, receives each scenario's data plane dumps
+	// (admin config dump and stats) where the environment serves them, for
+	// the run's leak scan.
+	Artifacts string
 
 	once   sync.Once
 	res    *resources.Resources
@@ -82,6 +89,7 @@ func (r *Runner) Run(ctx context.Context, s scenario.Scenario) Result {
 	if err == nil {
 		err = x.run(ctx)
 		err = errors.Join(err, x.sweepLeaks(context.WithoutCancel(ctx), err != nil))
+		x.dumpDataPlanes(context.WithoutCancel(ctx), r.Artifacts)
 		res.Redactor = x.redactor
 		if r.Cleanup {
 			err = errors.Join(err, x.cleanup(ctx))

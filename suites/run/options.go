@@ -21,11 +21,14 @@ import (
 
 // Options is the parsed, validated configuration of a run.
 type Options struct {
-	Target       targets.Config
-	Selection    scenario.Selection
-	Timeouts     harness.TimeoutConfig
-	Cleanup      bool
-	Artifacts    string
+	Target    targets.Config
+	Selection scenario.Selection
+	Timeouts  harness.TimeoutConfig
+	Cleanup   bool
+	Artifacts string
+	// Evidence is the folder of the run's own logs and data plane dumps,
+	// under Artifacts: what the run's leak scan reads besides its reports.
+	Evidence     string
 	ReportOutput string
 	JUnitOutput  string
 	// Hooks adapt scenario objects to a real cluster.
@@ -114,7 +117,7 @@ func (f *Flags) Options() (Options, error) {
 	}
 	o := Options{
 		Target: targets.Config{
-			Target: f.Target, GatewayClass: gatewayClass, Implementation: impl, Artifacts: artifacts,
+			Target: f.Target, GatewayClass: gatewayClass, Implementation: impl, Artifacts: filepath.Join(artifacts, "evidence-"+runName),
 			Kubeconfig: f.kubeconfig(), Context: f.Context,
 			GatewayAddress: address,
 			Kind: targets.KindConfig{ClusterName: f.KindName, NodeImage: f.KindImage, KeepCluster: f.KindKeep,
@@ -126,6 +129,7 @@ func (f *Flags) Options() (Options, error) {
 		AllowCRDs:    f.AllowCRDs,
 		Cleanup:      f.Cleanup,
 		Artifacts:    artifacts,
+		Evidence:     filepath.Join(artifacts, "evidence-"+runName),
 		RunName:      runName,
 		ReportOutput: orDefault(f.ReportOutput, filepath.Join(artifacts, "conformance-report-"+runName+".yaml")),
 		JUnitOutput:  orDefault(f.JUnitOutput, filepath.Join(artifacts, "junit-"+runName+".xml")),

@@ -15,6 +15,7 @@ import (
 
 	"github.com/keyconform/keyconform/suites/baseline"
 	"github.com/keyconform/keyconform/suites/harness"
+	"github.com/keyconform/keyconform/suites/leakscan"
 	"github.com/keyconform/keyconform/suites/scenario"
 	"github.com/keyconform/keyconform/suites/scenarios"
 )
@@ -189,4 +190,28 @@ func writeJSON(path string, v any) {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "[suite]", path+":", err)
 	}
+}
+
+// ScanForKeys scans what the run left behind (its JUnit and conformance
+// reports, results, and its evidence folder: the environment's logs and
+// the data planes' admin dumps) for any key the redactor knows, and
+// returns an error listing where (keys redacted). It writes the list to
+// leaks-<run>.txt too, for make targets that judge a run by its files.
+func ScanForKeys(opts Options, r *scenario.Redactor) error {
+	res, err := leakscan.Scan(r, opts.JUnitOutput, opts.ReportOutput, opts.Evidence,
+		filepath.Join(opts.Artifacts, "results-"+opts.RunName+".json"),
+		filepath.Join(opts.Artifacts, "consistency-"+opts.RunName+".json"))
+	if err != nil {
+		return err
+	}
+	leaksFile := filepath.Join(opts.Artifacts, "leaks-"+opts.RunName+".txt")
+	if len(res.Leaks) == 0 {
+		fmt.Fprintf(os.Stderr, "[suite] leak scan: no API key in %d files (%d bytes) the run left\n", res.Files, res.Bytes)
+		return os.RemoveAll(leaksFile)
+	}
+	list := strings.Join(res.Leaks, "\n")
+	if err := os.WriteFile(leaksFile, []byte(list+"\n"), 0o644); err != nil {
+		return err
+	}
+	return fmt.Errorf("leak scan: API keys in what the run left (%s):\n%s", leaksFile, list)
 }

@@ -1,7 +1,11 @@
 package scenario
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"maps"
 	"slices"
@@ -28,16 +32,40 @@ type KeySet struct {
 // NewKeySet gives every name in generated a fresh random value and takes
 // literal values as they are.
 func NewKeySet(generated []string, literal map[string]string) (KeySet, error) {
+	seed, err := NewKeySeed()
+	if err != nil {
+		return KeySet{}, err
+	}
+	return seed.KeySet("", generated, literal)
+}
+
+// KeySeed is a run's secret from which every generated key of the run is
+// derived: the process writing the run's reports can then know every key,
+// to scan what the run left behind, without keys passing between
+// processes. Treat it as a key: it is one to every key of the run.
+type KeySeed []byte
+
+// NewKeySeed is a fresh random seed.
+func NewKeySeed() (KeySeed, error) {
+	seed := make(KeySeed, 32)
+	if _, err := rand.Read(seed); err != nil {
+		return nil, fmt.Errorf("generating the run's key seed: %w", err)
+	}
+	return seed, nil
+}
+
+// KeySet derives the value of every name in generated within scope (a
+// scenario's run), and takes literal values as they are.
+func (seed KeySeed) KeySet(scope string, generated []string, literal map[string]string) (KeySet, error) {
+	if len(seed) == 0 {
+		return KeySet{}, fmt.Errorf("no key seed")
+	}
 	values := make(map[string]string, len(generated)+len(literal))
 	for _, name := range generated {
 		if _, dup := values[name]; dup {
 			return KeySet{}, fmt.Errorf("key %q is declared twice", name)
 		}
-		v, err := randomKey()
-		if err != nil {
-			return KeySet{}, err
-		}
-		values[name] = v
+		values[name] = seed.derive(scope + "/" + name)
 	}
 	for name, v := range literal {
 		if _, dup := values[name]; dup {
@@ -65,13 +93,39 @@ func (k KeySet) Names() []string {
 	return slices.Sorted(maps.Keys(k.values))
 }
 
-func randomKey() (string, error) {
-	buf := make([]byte, generatedKeyLength)
-	if _, err := rand.Read(buf); err != nil {
-		return "", fmt.Errorf("generating an API key: %w", err)
+// derive is HMAC-SHA256(seed, label, block) for as many blocks as a key
+// needs, each byte mapped to the key alphabet.
+func (seed KeySeed) derive(label string) string {
+	buf := make([]byte, 0, generatedKeyLength)
+	for block := byte(0); len(buf) < generatedKeyLength; block++ {
+		mac := hmac.New(sha256.New, seed)
+		mac.Write([]byte(label))
+		mac.Write([]byte{0, block})
+		for _, b := range mac.Sum(nil) {
+			if len(buf) < generatedKeyLength {
+				buf = append(buf, keyAlphabet[int(b)%len(keyAlphabet)])
+			}
+		}
 	}
-	for i, b := range buf {
-		buf[i] = keyAlphabet[int(b)%len(keyAlphabet)]
+	return string(buf)
+}
+
+// RunKeys is every key the scenarios' runs under seed use, each named
+// "<scenario>/<key>", and the seed itself (as "seed", in hex and base64),
+// which would give them all away.
+func RunKeys(seed KeySeed, scenarios []Scenario) (KeySet, error) {
+	values := map[string]string{
+		"seed":        hex.EncodeToString(seed),
+		"seed-base64": base64.StdEncoding.EncodeToString(seed),
 	}
-	return string(buf), nil
+	for _, s := range scenarios {
+		ks, err := seed.KeySet(s.ShortName, s.Keys, s.LiteralKeys)
+		if err != nil {
+			return KeySet{}, fmt.Errorf("scenario %s: %w", s.ShortName, err)
+		}
+		for name, v := range ks.values {
+			values[s.ShortName+"/"+name] = v
+		}
+	}
+	return KeySet{values: values}, nil
 }

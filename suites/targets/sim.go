@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -13,6 +15,7 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/keyconform/keyconform/sim/localenv"
+	"github.com/keyconform/keyconform/suites/harness"
 )
 
 // The sim target runs one control plane: the project's reference controller
@@ -35,6 +38,7 @@ var SimImplementations = map[string]struct{ ControlPlane, GatewayClass string }{
 type simTarget struct {
 	env          *localenv.Env
 	gatewayClass string
+	artifacts    string
 }
 
 func startSim(ctx context.Context, cfg Config) (_ Started, err error) {
@@ -57,7 +61,7 @@ func startSim(ctx context.Context, cfg Config) (_ Started, err error) {
 			return nil, fmt.Errorf("creating GatewayClass %s: %w", impl.GatewayClass, err)
 		}
 	}
-	return &simTarget{env: env, gatewayClass: impl.GatewayClass}, nil
+	return &simTarget{env: env, gatewayClass: impl.GatewayClass, artifacts: cfg.Artifacts}, nil
 }
 
 func (s *simTarget) RESTConfig() *rest.Config { return s.env.RESTConfig() }
@@ -68,11 +72,37 @@ func (s *simTarget) GatewayAddress(ctx context.Context, gw types.NamespacedName,
 	return s.env.GatewayAddress(ctx, gw, port)
 }
 
+func (s *simTarget) AdminAddress(ctx context.Context, gw types.NamespacedName) (string, error) {
+	return s.env.AdminAddress(ctx, gw)
+}
+
 func (s *simTarget) Handle() Handle {
 	return Handle{Target: Sim, Kubeconfig: s.env.KubeconfigPath(), GatewayClass: s.gatewayClass}
 }
 
-func (s *simTarget) Stop(context.Context, bool) error { return s.env.Stop() }
+// Stop stops the environment, keeping Envoy Gateway's log (it goes with
+// the environment) under the artifacts: the run's leak scan reads it.
+func (s *simTarget) Stop(context.Context, bool) error {
+	var keep error
+	if log := s.env.EnvoyGatewayLog(); log != "" && s.artifacts != "" {
+		keep = copyFile(log, filepath.Join(s.artifacts, "logs", "envoy-gateway.log"))
+	}
+	return errors.Join(keep, s.env.Stop())
+}
+
+func copyFile(from, to string) error {
+	data, err := os.ReadFile(from)
+	if err == nil {
+		err = os.MkdirAll(filepath.Dir(to), 0o755)
+	}
+	if err == nil {
+		err = os.WriteFile(to, data, 0o644)
+	}
+	if err != nil {
+		return fmt.Errorf("keeping %s: %w", from, err)
+	}
+	return nil
+}
 
 // simRemote is the sim target seen from another process: the API server
 // through the kubeconfig, and listener addresses from the annotation the
@@ -109,3 +139,12 @@ func (s *simRemote) Close() error             { return nil }
 func (s *simRemote) GatewayAddress(ctx context.Context, gw types.NamespacedName, port uint32) (string, error) {
 	return localenv.WaitListenerAddress(ctx, s.client, gw, port)
 }
+
+func (s *simRemote) AdminAddress(ctx context.Context, gw types.NamespacedName) (string, error) {
+	return localenv.WaitAdminAddress(ctx, s.client, gw)
+}
+
+var (
+	_ harness.DataPlanes = (*simTarget)(nil)
+	_ harness.DataPlanes = (*simRemote)(nil)
+)

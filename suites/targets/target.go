@@ -41,7 +41,8 @@ type Config struct {
 	// envoy-gateway); on sim it also picks the control plane. Empty on
 	// kind and cluster: the GatewayClass's controllerName decides.
 	Implementation string
-	// Artifacts is where logs exported on failure go.
+	// Artifacts is where the target keeps logs: the sim's Envoy Gateway
+	// log, kind's exported after a failure.
 	Artifacts string
 	Logger    *slog.Logger
 
@@ -68,6 +69,9 @@ type Handle struct {
 	// PublishedFeatures are the GatewayClass's status.supportedFeatures,
 	// read once.
 	PublishedFeatures []string `json:"publishedFeatures,omitempty"`
+	// KeySeed derives every scenario's keys (scenario.KeySeed), so the
+	// process writing the reports knows them all for the leak scan.
+	KeySeed []byte `json:"keySeed,omitempty"`
 }
 
 // Encode serialises h for Ginkgo's SynchronizedBeforeSuite.
