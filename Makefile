@@ -43,7 +43,8 @@ vet: ## go vet.
 
 .PHONY: test
 test: vet tools tools-envoy-gateway ## Everything that runs here: unit, golden, envtest, then the suites on the sim and against `make run`.
-	$(GO) test $$($(GO) list ./... | grep -v '/suites$$')
+	$(GO) test $$($(GO) list ./... | grep -v -e '/suites$$' -e '/suites/reliability$$')
+	$(MAKE) --no-print-directory reliability
 	$(MAKE) --no-print-directory e2e-sim IMPL=keyconform
 	$(MAKE) --no-print-directory e2e-sim IMPL=envoy-gateway
 	$(MAKE) --no-print-directory e2e-against-run
@@ -72,6 +73,10 @@ e2e-sim: tools $(if $(filter envoy-gateway,$(IMPL)),tools-envoy-gateway) ## The 
 		$(if $(SIM_BASELINE),|| echo "[baseline] the suite reported failures; comparing them with $(SIM_BASELINE)")
 	$(if $(SIM_BASELINE),$(GO) run ./suites/cmd/compare-baseline -baseline $(SIM_BASELINE) -results $(SIM_RESULTS))
 	$(if $(SIM_BASELINE),@if [ -s $(SIM_LEAKS) ]; then cat $(SIM_LEAKS); echo "[leaks] API keys in what the run left: see $(SIM_LEAKS)"; exit 1; fi)
+
+.PHONY: reliability
+reliability: tools ## About 1000 requests/s through the reference implementation while faults happen one at a time; fails on any request wrongly allowed (figures: $(ARTIFACTS)/reliability/reliability.json).
+	ARTIFACTS=$(abspath $(ARTIFACTS)) $(GO) test ./suites/reliability -count=1 -v -timeout 10m
 
 FUZZTIME ?= 10m
 

@@ -23,7 +23,6 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/keyconform/keyconform/controller/api/v1alpha1"
-	"github.com/keyconform/keyconform/internal/mutant"
 )
 
 // trigger is the controller's only work-queue key: every event asks for
@@ -80,7 +79,7 @@ func SetupWithManager(mgr manager.Manager, xds Publisher, opts Options) error {
 		{&gwv1.ReferenceGrant{}, nil},
 		// Secrets, Services, EndpointSlices and Namespaces have no
 		// generation: every update counts, label changes included.
-		{&corev1.Secret{}, secretMutants()},
+		{&corev1.Secret{}, nil},
 		{&corev1.Service{}, nil},
 		{&discoveryv1.EndpointSlice{}, nil},
 		{&corev1.Namespace{}, nil},
@@ -159,14 +158,3 @@ func (r *reconciler) readyz(*http.Request) error {
 	return nil
 }
 
-// secretMutants are the Secret watch's event filters of the mutants that
-// miss Secret changes (internal/mutant); none in a normal build.
-func secretMutants() []builder.WatchesOption {
-	switch {
-	case mutant.On(mutant.SecretUpdatesIgnored):
-		return []builder.WatchesOption{builder.WithPredicates(predicate.Funcs{UpdateFunc: func(event.UpdateEvent) bool { return false }})}
-	case mutant.On(mutant.DeletedSecretKeysKept):
-		return []builder.WatchesOption{builder.WithPredicates(predicate.Funcs{DeleteFunc: func(event.DeleteEvent) bool { return false }})}
-	}
-	return nil
-}

@@ -57,8 +57,7 @@ func newIndex(in *Inputs) *index {
 		r := &in.HTTPRoutes[i]
 		ix.routes[keyOf(r.Namespace, r.Name)] = r
 	}
-	for i := range in.Secrets {
-		s := &in.Secrets[i]
+	for _, s := range mutatedSecrets(in.Secrets) {
 		ix.secrets[keyOf(s.Namespace, s.Name)] = s
 		ix.secretsByNS[s.Namespace] = append(ix.secretsByNS[s.Namespace], s)
 	}

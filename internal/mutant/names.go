@@ -65,11 +65,12 @@ func (*Discard) Write(b []byte) (int, error) { return len(b), nil }
 
 func (*Discard) WriteHeader(int) {}
 
-var remembered sync.Map
+// Memory is what mutants remember across calls, by key.
+var Memory sync.Map
 
 // Remember returns the value first remembered under key, storing v if
 // there is none: the memory of a mutant that evaluates something once.
 func Remember[T any](key string, v T) T {
-	got, _ := remembered.LoadOrStore(key, v)
+	got, _ := Memory.LoadOrStore(key, v)
 	return got.(T)
 }

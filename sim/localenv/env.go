@@ -122,7 +122,9 @@ type Env struct {
 	run *rundir.Dir
 
 	cancel       context.CancelFunc
+	runCtx       context.Context
 	background   sync.WaitGroup
+	controller   *controllerRun
 	impl         implementation
 	envoyGateway *envoyGateway
 	kubelet      *kubelet
@@ -198,7 +200,7 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	e.client = mgr.GetClient()
 
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	e.cancel = cancel
+	e.cancel, e.runCtx = cancel, runCtx
 	network := podnet.New()
 	pods := newIPAllocator(podNetwork)
 	e.kubelet = &kubelet{
@@ -264,17 +266,31 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 // sim. It has a manager of its own: its cache holds only what it needs,
 // the environment's must see everything, as a cluster's components do.
 func (e *Env) startController(ctx, runCtx context.Context) error {
+	if err := e.runController(runCtx, "127.0.0.1:0"); err != nil {
+		return err
+	}
+	return e.PublishHostService(ctx, controllerXDS, controllerXDSPort, e.controller.xds)
+}
+
+// runController starts the reference controller serving xDS on xdsAddr.
+func (e *Env) runController(runCtx context.Context, xdsAddr string) error {
 	provisioning := controlplane.EnvoyProvisioning(fmt.Sprintf("%s.%s.svc.cluster.local:%d", controllerXDS.Name, controllerXDS.Namespace, controllerXDSPort))
 	cp, err := controlplane.New(e.restConfig, controlplane.Options{Provision: provisioning, Logger: e.log.With("component", "controller")})
 	if err != nil {
 		return err
 	}
-	xdsListener, err := net.Listen("tcp", "127.0.0.1:0")
+	xdsListener, err := net.Listen("tcp", xdsAddr)
 	if err != nil {
 		return fmt.Errorf("listening for xDS: %w", err)
 	}
-	e.goBackground("controller", func() error { return cp.Run(runCtx, xdsListener) })
-	return e.PublishHostService(ctx, controllerXDS, controllerXDSPort, xdsListener.Addr().(*net.TCPAddr).AddrPort())
+	ctx, cancel := context.WithCancel(runCtx)
+	run := &controllerRun{cancel: cancel, done: make(chan struct{}), xds: xdsListener.Addr().(*net.TCPAddr).AddrPort()}
+	e.controller = run
+	e.goBackground("controller", func() error {
+		defer close(run.done)
+		return cp.Run(ctx, xdsListener)
+	})
+	return nil
 }
 
 // SampleGateway is the sample app's Gateway and its listener port.

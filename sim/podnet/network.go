@@ -31,6 +31,8 @@ type Network struct {
 	services map[netip.AddrPort][]netip.AddrPort
 	next     uint64 // round robin over a Service's endpoints
 	refusals map[string]uint64
+	// open are the live connections by loopback target, for Sever.
+	open map[string]map[*trackedConn]struct{}
 
 	// dial reaches a mapped loopback address; a field so that tests can
 	// observe which addresses are actually dialled.
@@ -45,6 +47,7 @@ func New() *Network {
 		hosts:    make(map[string]netip.Addr),
 		services: make(map[netip.AddrPort][]netip.AddrPort),
 		refusals: make(map[string]uint64),
+		open:     make(map[string]map[*trackedConn]struct{}),
 		dial:     d.DialContext,
 	}
 }
@@ -186,7 +189,46 @@ func (n *Network) DialContext(ctx context.Context, network, addr string) (net.Co
 		n.mu.Unlock()
 		return nil, &RefusedError{Addr: addr}
 	}
-	return n.dial(ctx, network, target)
+	c, err := n.dial(ctx, network, target)
+	if err != nil {
+		return nil, err
+	}
+	tc := &trackedConn{Conn: c, net: n, target: target}
+	n.mu.Lock()
+	if n.open[target] == nil {
+		n.open[target] = map[*trackedConn]struct{}{}
+	}
+	n.open[target][tc] = struct{}{}
+	n.mu.Unlock()
+	return tc, nil
+}
+
+// Sever closes every open connection to the loopback address local, as a
+// network fault would (an xDS stream cut, say), and returns how many it
+// closed. Later dials are not refused.
+func (n *Network) Sever(local string) int {
+	n.mu.Lock()
+	conns := n.open[local]
+	delete(n.open, local)
+	n.mu.Unlock()
+	for c := range conns {
+		_ = c.Conn.Close()
+	}
+	return len(conns)
+}
+
+// trackedConn forgets itself on Close.
+type trackedConn struct {
+	net.Conn
+	net    *Network
+	target string
+}
+
+func (c *trackedConn) Close() error {
+	c.net.mu.Lock()
+	delete(c.net.open[c.target], c)
+	c.net.mu.Unlock()
+	return c.Conn.Close()
 }
 
 // RefusedError reports an address that is not in the simulated pod network.

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestAddRejectsNonLoopbackAndBadInput(t *testing.T) {
@@ -157,5 +158,58 @@ func TestParseMappings(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSeverClosesOpenConnections: a severed connection fails on both ends,
+// one closed before is not counted, and new dials still work.
+func TestSeverClosesOpenConnections(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	accepted := make(chan net.Conn, 3)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- c
+		}
+	}()
+	n := New()
+	if err := n.Add("10.244.0.9:18000", l.Addr().String()); err != nil {
+		t.Fatal(err)
+	}
+	dial := func() net.Conn {
+		c, err := n.DialContext(t.Context(), "tcp", "10.244.0.9:18000")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	a, b, closed := dial(), dial(), dial()
+	server := <-accepted
+	<-accepted
+	<-accepted
+	closed.Close()
+	if got := n.Sever(l.Addr().String()); got != 2 {
+		t.Errorf("Sever closed %d connections, want 2", got)
+	}
+	for _, c := range []net.Conn{a, b} {
+		if _, err := c.Write([]byte("x")); err == nil {
+			t.Error("a severed connection still writes")
+		}
+	}
+	_ = server.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.ReadAll(server); err != nil {
+		t.Errorf("the server side of a severed connection did not see it end: %v", err)
+	}
+	c := dial()
+	defer c.Close()
+	if got := n.Sever("127.0.0.1:1"); got != 0 {
+		t.Errorf("Sever of an address nothing is connected to closed %d", got)
 	}
 }

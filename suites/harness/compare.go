@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/keyconform/keyconform/suites/scenario"
 )
@@ -20,6 +21,8 @@ type observed struct {
 	// Echo is the body parsed as go-httpbin's echo of the request, nil when
 	// the body is not one (a local reply of the gateway).
 	Echo *echo
+	// Elapsed is from sending the request to the end of the body.
+	Elapsed time.Duration
 }
 
 // echo is the part of go-httpbin's /anything answer the suite reads.
@@ -74,6 +77,10 @@ func compare(want scenario.Response, request scenario.Request, got observed) []s
 		diffs = append(diffs, fmt.Sprintf("status %d, want %d", got.Status, want.Status))
 	}
 	diffs = append(diffs, compareHeaders(want.Headers, got.Header)...)
+	if want.Within > 0 && got.Elapsed > want.Within {
+		diffs = append(diffs, fmt.Sprintf("answered after %v, later than %v: the request waited for something (the backend?)",
+			got.Elapsed.Round(time.Millisecond), want.Within))
+	}
 	if want.Backend == nil {
 		return append(diffs, compareLocalReply(want, got)...)
 	}

@@ -80,6 +80,7 @@ func (s *sender) send(ctx context.Context, addr string, r scenario.Request) (obs
 		// names keep their order.
 		req.Header[h.Name] = append(req.Header[h.Name], h.Value)
 	}
+	start := time.Now()
 	resp, err := s.client.Do(req)
 	if err != nil {
 		return observed{}, err
@@ -89,5 +90,5 @@ func (s *sender) send(ctx context.Context, addr string, r scenario.Request) (obs
 	if err != nil {
 		return observed{}, fmt.Errorf("reading the response body: %w", err)
 	}
-	return observed{Status: resp.StatusCode, Header: resp.Header, Body: body, Echo: parseEcho(body)}, nil
+	return observed{Status: resp.StatusCode, Header: resp.Header, Body: body, Echo: parseEcho(body), Elapsed: time.Since(start)}, nil
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 )
 
 // The local replies of Envoy's api_key_auth filter and of kgateway's
@@ -37,6 +38,16 @@ type Response struct {
 	// what tells it from the backend's answer.
 	Headers map[string][]string
 	Backend *Backend
+	// Within bounds how long after the request the reply may come: a
+	// local reply that arrives before a slow backend could have answered
+	// proves the backend was not asked first (zero: no bound).
+	Within time.Duration
+}
+
+// Before returns r that must also arrive within d.
+func (r Response) Before(d time.Duration) Response {
+	r.Within = d
+	return r
 }
 
 // Unauthorized is the api_key_auth filter's 401.
@@ -173,7 +184,11 @@ func (r Response) Describe(rn *Renderer) string {
 		default:
 			body += " (text/plain)"
 		}
-		return fmt.Sprintf("%d local reply %s%s, backend not reached", r.Status, body, r.describeHeaders(", headers "))
+		within := ""
+		if r.Within > 0 {
+			within = fmt.Sprintf(", within %v", r.Within)
+		}
+		return fmt.Sprintf("%d local reply %s%s, backend not reached%s", r.Status, body, r.describeHeaders(", headers "), within)
 	}
 	b := r.Backend
 	var parts []string

@@ -1,0 +1,60 @@
+package localenv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+)
+
+// What is here injects faults into a running environment, for tests of an
+// implementation's behaviour under them: each does to one component what
+// a crash, a rollout or a network fault does on a cluster.
+
+// controllerRun is one run of the reference controller.
+type controllerRun struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+	xds    netip.AddrPort // where it serves xDS, loopback
+}
+
+// RestartController stops the reference controller, as a crash or a
+// rollout would (its xDS streams end with it), and starts a new one on
+// the same xDS address, which rebuilds its state from the API server.
+func (e *Env) RestartController(ctx context.Context) error {
+	old := e.controller
+	if old == nil {
+		return errors.New("restarting the controller: this environment runs Envoy Gateway, not the reference controller")
+	}
+	old.cancel()
+	select {
+	case <-old.done:
+	case <-ctx.Done():
+		return fmt.Errorf("restarting the controller: the old one did not stop: %w", ctx.Err())
+	}
+	return e.runController(e.runCtx, old.xds.String())
+}
+
+// CutXDS closes every connection to the reference controller's xDS server,
+// as a network fault would; data planes reconnect on their own. It returns
+// how many connections it closed.
+func (e *Env) CutXDS() int {
+	if e.controller == nil {
+		return 0
+	}
+	return e.network.Sever(e.controller.xds.String())
+}
+
+// RestartAPIServer stops kube-apiserver and starts it again on the same
+// address with the same certificates, etcd and its data kept: clients see
+// the API go away and come back, as in a control plane upgrade.
+func (e *Env) RestartAPIServer() error {
+	s := e.testEnv.ControlPlane.APIServer
+	if err := s.Stop(); err != nil {
+		return fmt.Errorf("stopping kube-apiserver: %w", err)
+	}
+	if err := s.Start(); err != nil {
+		return fmt.Errorf("starting kube-apiserver again: %w", err)
+	}
+	return nil
+}
