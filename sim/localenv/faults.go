@@ -5,6 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
+	"strings"
+	"syscall"
+
+	"github.com/keyconform/keyconform/sim/rundir"
 )
 
 // What is here injects faults into a running environment, for tests of an
@@ -45,13 +50,28 @@ func (e *Env) CutXDS() int {
 	return e.network.Sever(e.controller.xds.String())
 }
 
-// RestartAPIServer stops kube-apiserver and starts it again on the same
-// address with the same certificates, etcd and its data kept: clients see
-// the API go away and come back, as in a control plane upgrade.
+// RestartAPIServer kills kube-apiserver, as a crash or an OOM kill would
+// (a graceful stop waits for every watch to end, which under load takes
+// longer than envtest waits), and starts it again on the same address
+// with the same certificates, etcd and its data kept: clients see the API
+// go away and come back.
 func (e *Env) RestartAPIServer() error {
+	killed := false
+	for _, pid := range rundir.Users(e.run.Path()) {
+		comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+		if err == nil && strings.TrimSpace(string(comm)) == "kube-apiserver" {
+			if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+				return fmt.Errorf("killing kube-apiserver (pid %d): %w", pid, err)
+			}
+			killed = true
+		}
+	}
+	if !killed {
+		return errors.New("restarting kube-apiserver: no kube-apiserver process of this environment")
+	}
 	s := e.testEnv.ControlPlane.APIServer
 	if err := s.Stop(); err != nil {
-		return fmt.Errorf("stopping kube-apiserver: %w", err)
+		return fmt.Errorf("reaping the killed kube-apiserver: %w", err)
 	}
 	if err := s.Start(); err != nil {
 		return fmt.Errorf("starting kube-apiserver again: %w", err)
