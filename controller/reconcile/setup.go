@@ -157,4 +157,3 @@ func (r *reconciler) readyz(*http.Request) error {
 	}
 	return nil
 }
-

@@ -72,34 +72,13 @@ func FuzzPolicyFailsClosed(f *testing.F) {
 			keys[string(v)] = true
 		}
 		for _, p := range out.Proxies {
-			for _, l := range p.Listeners {
-				mustValidate(t, "Listener", l.GetName(), l)
-			}
-			for _, c := range p.Clusters {
-				mustValidate(t, "Cluster", c.GetName(), c)
-			}
-			for _, rc := range p.Routes {
-				mustValidate(t, "RouteConfiguration", rc.GetName(), rc)
-				checkPerFilter(t, rc.GetTypedPerFilterConfig())
-				for _, vh := range rc.GetVirtualHosts() {
-					checkPerFilter(t, vh.GetTypedPerFilterConfig())
-					for _, r := range vh.GetRoutes() {
-						checkPerFilter(t, r.GetTypedPerFilterConfig())
-						if r.GetRoute() == nil {
-							continue // a direct response (the 500 of a replaced rule) reaches no backend
-						}
-						// Envoy uses the most specific per-filter config.
-						cfg, ok := r.GetTypedPerFilterConfig()[apiKeyAuthFilterName]
-						if !ok {
-							cfg, ok = vh.GetTypedPerFilterConfig()[apiKeyAuthFilterName]
-						}
-						if !ok {
-							cfg = rc.GetTypedPerFilterConfig()[apiKeyAuthFilterName]
-						}
-						checkForwardingRoute(t, r.GetName(), cfg, tp, accepted, keys)
-					}
+			checkProxy(t, p, func(r *routev3.Route, auth *anypb.Any) {
+				// A direct response (the 500 of a replaced rule) reaches no
+				// backend.
+				if r.GetRoute() != nil {
+					checkForwardingRoute(t, r.GetName(), auth, tp, accepted, keys)
 				}
-			}
+			})
 		}
 	})
 }

@@ -79,39 +79,58 @@ func TestConflictNamesClientsNotKey(t *testing.T) {
 func TestResourcesValidate(t *testing.T) {
 	for _, c := range goldenCases() {
 		t.Run(c.name, func(t *testing.T) {
-			out := Translate(loadCase(t, c))
-			for _, p := range out.Proxies {
-				for _, l := range p.Listeners {
-					mustValidate(t, "Listener", l.GetName(), l)
-					for _, fc := range l.GetFilterChains() {
-						for _, f := range fc.GetFilters() {
-							if !f.GetTypedConfig().MessageIs(&hcmv3.HttpConnectionManager{}) {
-								t.Errorf("listener %s: filter %s holds %s, want an HTTP connection manager", l.GetName(), f.GetName(), f.GetTypedConfig().GetTypeUrl())
-							}
-						}
-					}
-				}
-				for _, rc := range p.Routes {
-					mustValidate(t, "RouteConfiguration", rc.GetName(), rc)
-					checkPerFilter(t, rc.GetTypedPerFilterConfig())
-					for _, vh := range rc.GetVirtualHosts() {
-						checkPerFilter(t, vh.GetTypedPerFilterConfig())
-						for _, r := range vh.GetRoutes() {
-							if r.GetAction() == nil {
-								t.Errorf("route %s has no action", r.GetName())
-							}
-							checkPerFilter(t, r.GetTypedPerFilterConfig())
-						}
-					}
-				}
-				for _, cl := range p.Clusters {
-					mustValidate(t, "Cluster", cl.GetName(), cl)
-				}
-				for _, e := range p.Endpoints {
-					mustValidate(t, "ClusterLoadAssignment", e.GetClusterName(), e)
-				}
+			for _, p := range Translate(loadCase(t, c)).Proxies {
+				checkProxy(t, p, nil)
 			}
 		})
+	}
+}
+
+// checkProxy validates every resource of p, and calls route, when set, for
+// each route with the API key auth config Envoy would use for it: the
+// most specific of the route's, its virtual host's and its route
+// configuration's (nil for none).
+func checkProxy(t *testing.T, p Proxy, route func(r *routev3.Route, auth *anypb.Any)) {
+	t.Helper()
+	for _, l := range p.Listeners {
+		mustValidate(t, "Listener", l.GetName(), l)
+		for _, fc := range l.GetFilterChains() {
+			for _, f := range fc.GetFilters() {
+				if !f.GetTypedConfig().MessageIs(&hcmv3.HttpConnectionManager{}) {
+					t.Errorf("listener %s: filter %s holds %s, want an HTTP connection manager", l.GetName(), f.GetName(), f.GetTypedConfig().GetTypeUrl())
+				}
+			}
+		}
+	}
+	for _, rc := range p.Routes {
+		mustValidate(t, "RouteConfiguration", rc.GetName(), rc)
+		checkPerFilter(t, rc.GetTypedPerFilterConfig())
+		for _, vh := range rc.GetVirtualHosts() {
+			checkPerFilter(t, vh.GetTypedPerFilterConfig())
+			for _, r := range vh.GetRoutes() {
+				if r.GetAction() == nil {
+					t.Errorf("route %s has no action", r.GetName())
+				}
+				checkPerFilter(t, r.GetTypedPerFilterConfig())
+				if route == nil {
+					continue
+				}
+				auth, ok := r.GetTypedPerFilterConfig()[apiKeyAuthFilterName]
+				if !ok {
+					auth, ok = vh.GetTypedPerFilterConfig()[apiKeyAuthFilterName]
+				}
+				if !ok {
+					auth = rc.GetTypedPerFilterConfig()[apiKeyAuthFilterName]
+				}
+				route(r, auth)
+			}
+		}
+	}
+	for _, cl := range p.Clusters {
+		mustValidate(t, "Cluster", cl.GetName(), cl)
+	}
+	for _, e := range p.Endpoints {
+		mustValidate(t, "ClusterLoadAssignment", e.GetClusterName(), e)
 	}
 }
 
