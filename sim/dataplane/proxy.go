@@ -61,6 +61,11 @@ type Options struct {
 	// new empty one when nil.
 	Network *podnet.Network
 	Logger  *slog.Logger
+	// Reject, when set, is asked about every xDS update before it is
+	// applied; an error NACKs the update as if it were invalid, and the
+	// proxy keeps what it had. A fault injector: the local environment
+	// uses it to make a data plane refuse an update.
+	Reject func(typeURL, version string) error
 }
 
 // Proxy is the data plane. Create it with New and start it with Run.
@@ -89,6 +94,7 @@ type Proxy struct {
 	warming   map[string]int // resource type -> warming count, for gauges
 
 	fetchTimeouts map[string]time.Duration
+	reject        func(typeURL, version string) error
 	// edsWaits are the EDS clusters waiting for their first endpoints,
 	// with the timer that ends the wait; edsGaveUp those whose wait ended.
 	edsWaits  map[*clusterSpec]*time.Timer
@@ -139,7 +145,7 @@ func New(opts Options) (*Proxy, error) {
 	if err := p.compileStatic(opts.StaticListeners, opts.StaticClusters); err != nil {
 		return nil, err
 	}
-	p.fetchTimeouts = opts.InitialFetchTimeouts
+	p.fetchTimeouts, p.reject = opts.InitialFetchTimeouts, opts.Reject
 	if opts.XDS.ServerAddress != "" {
 		xo := opts.XDS
 		xo.Handler, xo.Logger = (*xdsHandler)(p), log
@@ -328,6 +334,11 @@ func (p *Proxy) Stats() []Stat {
 type xdsHandler Proxy
 
 func (h *xdsHandler) Apply(typeURL, version string, res []*anypb.Any) error {
+	if h.reject != nil {
+		if err := h.reject(typeURL, version); err != nil {
+			return err
+		}
+	}
 	return (*Proxy)(h).apply(typeURL, version, res)
 }
 

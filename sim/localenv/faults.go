@@ -7,7 +7,10 @@ import (
 	"net/netip"
 	"os"
 	"strings"
+	"sync"
 	"syscall"
+
+	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 
 	"github.com/keyconform/keyconform/sim/rundir"
 )
@@ -77,4 +80,49 @@ func (e *Env) RestartAPIServer() error {
 		return fmt.Errorf("starting kube-apiserver again: %w", err)
 	}
 	return nil
+}
+
+// RejectNextRoutes makes every data plane refuse the next version of route
+// configurations it is sent, as Envoy refuses a config it cannot load:
+// each NACKs that version, again on every resend, and keeps serving the
+// routes it had until a newer version comes. It returns a func that says
+// how many updates were refused so far.
+func (e *Env) RejectNextRoutes() func() int {
+	return e.kubelet.rejects.arm()
+}
+
+// rejector is the NACK injector data planes ask before they apply an
+// update (dataplane.Options.Reject).
+type rejector struct {
+	mu       sync.Mutex
+	armed    bool
+	bad      string // the refused route configuration version
+	rejected int
+}
+
+func (r *rejector) arm() func() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.armed, r.bad, r.rejected = true, "", 0
+	return func() int {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.rejected
+	}
+}
+
+func (r *rejector) check(typeURL, version string) error {
+	if typeURL != resource.RouteType {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.armed {
+		r.bad, r.armed = version, false
+	}
+	if r.bad == "" || version != r.bad {
+		return nil
+	}
+	r.rejected++
+	return fmt.Errorf("injected fault: route configuration version %s refused", version)
 }

@@ -51,6 +51,7 @@ var nodeIP = netip.MustParseAddr("10.244.0.1")
 // cluster, whose containers run in process on a simulated pod IP. A pod
 // deleted by anyone is stopped and replaced, as a ReplicaSet would.
 type kubelet struct {
+	rejects rejector
 	client   client.Client
 	reader   client.Reader // the API server, for volumes and env at start
 	net      *podnet.Network
@@ -353,7 +354,7 @@ func (k *kubelet) startPod(ctx context.Context, d *appsv1.Deployment, rs *appsv1
 	netns := k.net.Pod(ip, obj.Namespace)
 	for i := range obj.Spec.Containers {
 		c := &obj.Spec.Containers[i]
-		started, err := k.runtimeFor(c.Image).start(k.ctx, containerStart{pod: obj, c: c, net: netns, reader: k.reader, log: k.log})
+		started, err := k.runtimeFor(c.Image).start(k.ctx, containerStart{pod: obj, c: c, net: netns, reader: k.reader, log: k.log, reject: k.rejects.check})
 		if err != nil {
 			rp.failed = fmt.Errorf("container %q: %w", c.Name, err)
 			break

@@ -64,6 +64,8 @@ type containerStart struct {
 	net    *podnet.Pod
 	reader client.Reader
 	log    *slog.Logger
+	// reject is the environment's injector of NACKs (Env.RejectNextRoutes).
+	reject func(typeURL, version string) error
 }
 
 // imageRuntime starts the containers of one image.
@@ -309,6 +311,7 @@ func startEnvoy(ctx context.Context, s containerStart, entry entrypoint) (contai
 		StaticClusters:  cfg.Clusters,
 		Pod:             s.net,
 		Logger:          log,
+		Reject:          s.reject,
 	}
 	if ads := cfg.ADS; ads != nil {
 		opts.XDS = xdsclient.Options{

@@ -28,8 +28,8 @@ const prefix = "keyconform-run-"
 // drops the lock when the owner dies, whatever kills it.
 const lockFile = ".lock"
 
-// unlockedGrace is how long a directory without a lock file is left alone:
-// another process may have just created it and not yet locked it.
+// unlockedGrace is how long a directory being claimed, or without a lock
+// file, is left alone: another process may be claiming or releasing it.
 const unlockedGrace = time.Minute
 
 // Dir is a directory claimed by this process.
@@ -44,16 +44,26 @@ func Claim() (*Dir, error) {
 	if err := reclaim(os.TempDir()); err != nil {
 		return nil, err
 	}
-	path, err := os.MkdirTemp("", prefix)
+	// The directory is locked under a name no other Claim looks at, then
+	// renamed into view: a directory named with the prefix always has a
+	// lock file, locked while its owner lives.
+	staging, err := os.MkdirTemp("", "."+prefix)
 	if err != nil {
 		return nil, fmt.Errorf("creating a run directory: %w", err)
 	}
-	lock, err := os.OpenFile(filepath.Join(path, lockFile), os.O_CREATE|os.O_RDWR, 0o600)
+	lock, err := os.OpenFile(filepath.Join(staging, lockFile), os.O_CREATE|os.O_RDWR, 0o600)
 	if err == nil {
 		err = syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
 	}
+	path := filepath.Join(filepath.Dir(staging), strings.TrimPrefix(filepath.Base(staging), "."))
+	if err == nil {
+		err = os.Rename(staging, path)
+	}
 	if err != nil {
-		return nil, errors.Join(fmt.Errorf("locking run directory %s: %w", path, err), os.RemoveAll(path))
+		if lock != nil {
+			lock.Close()
+		}
+		return nil, errors.Join(fmt.Errorf("locking run directory %s: %w", staging, err), os.RemoveAll(staging))
 	}
 	return &Dir{path: path, lock: lock}, nil
 }
@@ -112,7 +122,8 @@ func reclaim(tmp string) error {
 	}
 	var errs []error
 	for _, e := range entries {
-		if !e.IsDir() || !strings.HasPrefix(e.Name(), prefix) {
+		// ".keyconform-run-*" is one a Claim was killed in the middle of.
+		if !e.IsDir() || !strings.HasPrefix(strings.TrimPrefix(e.Name(), "."), prefix) {
 			continue
 		}
 		if err := reclaimOne(filepath.Join(tmp, e.Name())); err != nil {
@@ -123,11 +134,18 @@ func reclaim(tmp string) error {
 }
 
 func reclaimOne(dir string) error {
+	info, err := os.Stat(dir)
+	if err != nil {
+		return nil // already gone
+	}
+	young := time.Since(info.ModTime()) < unlockedGrace
+	if young && strings.HasPrefix(filepath.Base(dir), ".") {
+		return nil // being claimed right now, maybe not locked yet
+	}
 	lock, err := os.OpenFile(filepath.Join(dir, lockFile), os.O_RDWR, 0)
 	if errors.Is(err, fs.ErrNotExist) {
-		info, statErr := os.Stat(dir)
-		if statErr != nil || time.Since(info.ModTime()) < unlockedGrace {
-			return nil // just created by another process, or already gone
+		if young {
+			return nil // being released or reclaimed by another process
 		}
 	} else if err != nil {
 		return nil // not ours to judge (another user's, say)

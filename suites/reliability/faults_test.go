@@ -43,7 +43,6 @@ type figures struct {
 	WronglyAllowed  int                    `json:"wronglyAllowed"`
 	Faults          []faultFigures         `json:"faults"`
 	Revocation      latencyFigures         `json:"revocationUnderLoad"`
-	NotInjected     map[string]string      `json:"notInjected"`
 	ResponsesByKind map[string]map[int]int `json:"responsesByKind"`
 }
 
@@ -137,6 +136,7 @@ func TestFaultsUnderLoad(t *testing.T) {
 	} {
 		faults = append(faults, d.fault(ctx, f.name, f.inject))
 	}
+	faults = append(faults, d.nackedUpdate(ctx))
 	var latencies []time.Duration
 	for range rotations {
 		latencies = append(latencies, d.rotate(ctx))
@@ -151,10 +151,6 @@ func TestFaultsUnderLoad(t *testing.T) {
 		Requests: len(rs), Seconds: took.Seconds(), WronglyAllowed: len(wrong), Faults: faults,
 		Revocation: latencyFigures{Count: len(latencies), P50Millis: ms(Percentile(latencies, 50)),
 			P99Millis: ms(Percentile(latencies, 99)), MaxMillis: ms(Percentile(latencies, 100))},
-		NotInjected: map[string]string{
-			"NACKed update": "the reference controller validates every resource it sends, so no API input makes the data plane NACK; " +
-				"the sim's NACK and keep-the-last-good-config behaviour has its own tests (sim/localenv, sim/xdsclient)",
-		},
 		ResponsesByKind: byKind(rs),
 	}
 	report, err := json.MarshalIndent(fig, "", "  ")
@@ -372,6 +368,25 @@ func (d *driver) fault(ctx context.Context, name string, inject func(context.Con
 // key's revocation latency under the load.
 func (d *driver) rotate(ctx context.Context) time.Duration {
 	d.t.Helper()
+	rev := d.replaceKey(ctx)
+	d.awaitValid(ctx, rev.Gen+1)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		time.Sleep(50 * time.Millisecond)
+		rs, _ := d.tl.Snapshot()
+		if latency, ok := RevocationLatency(rs, rev); ok && time.Since(rev.At) > latency+200*time.Millisecond {
+			return latency
+		}
+		if time.Now().After(deadline) {
+			d.t.Fatalf("the key of generation %d still works 30s after its rotation", rev.Gen)
+		}
+	}
+}
+
+// replaceKey writes the next generation's key into the Secret and points
+// the load at it; the returned revocation is the previous generation's.
+func (d *driver) replaceKey(ctx context.Context) Revocation {
+	d.t.Helper()
 	gen := int(d.load.current.Load())
 	var s corev1.Secret
 	if err := d.c.Get(ctx, secret, &s); err != nil {
@@ -385,18 +400,41 @@ func (d *driver) rotate(ctx context.Context) time.Duration {
 	d.tl.Revoke(rev)
 	d.load.old.Store(int64(gen))
 	d.load.current.Store(int64(gen + 1))
-	d.awaitValid(ctx, gen+1)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		time.Sleep(50 * time.Millisecond)
-		rs, _ := d.tl.Snapshot()
-		if latency, ok := RevocationLatency(rs, rev); ok && time.Since(rev.At) > latency+200*time.Millisecond {
-			return latency
-		}
-		if time.Now().After(deadline) {
-			d.t.Fatalf("the key of generation %d still works 30s after its rotation", gen)
+	return rev
+}
+
+// nackedUpdate has the data plane refuse a rotation's routes, as Envoy
+// refuses a config it cannot load: it must keep serving the last good
+// configuration (the old key works, the new one does not), and take the
+// next version once the key changes again.
+func (d *driver) nackedUpdate(ctx context.Context) faultFigures {
+	d.t.Helper()
+	start := time.Now()
+	refused := d.env.RejectNextRoutes()
+	rev := d.replaceKey(ctx)
+	d.await(ctx, "a data plane to refuse the rotation's routes", func([]Response) bool { return refused() > 0 })
+	refusedAt := time.Now()
+	time.Sleep(time.Second)
+	rs, _ := d.tl.Snapshot()
+	oldWorks, newWorks := 0, 0
+	for _, r := range rs {
+		if r.Sent.After(refusedAt) && r.Status == http.StatusOK {
+			switch r.Gen {
+			case rev.Gen:
+				oldWorks++
+			case rev.Gen + 1:
+				newWorks++
+			}
 		}
 	}
+	if oldWorks == 0 || newWorks > 0 {
+		d.t.Errorf("after refusing an update the data plane must keep its last good configuration: "+
+			"the old key got through %d times, the refused new one %d times", oldWorks, newWorks)
+	}
+	w := ValidTraffic(rs, start, time.Now())
+	rotation := d.rotate(ctx)
+	return faultFigures{Fault: fmt.Sprintf("NACKed update (a rotation refused, %d NACKs)", refused()), ValidRequests: w.Requests,
+		FailedRequests: w.Failed, RecoveredMillis: ms(w.Recovered), RotationAfterMillis: ms(rotation)}
 }
 
 // deleteSecret deletes the Secret (the policy must fail closed: 500 for
