@@ -51,7 +51,8 @@ var nodeIP = netip.MustParseAddr("10.244.0.1")
 // cluster, whose containers run in process on a simulated pod IP. A pod
 // deleted by anyone is stopped and replaced, as a ReplicaSet would.
 type kubelet struct {
-	rejects rejector
+	// rejects makes data planes NACK updates (Env.RejectNextRoutes).
+	rejects  rejector
 	client   client.Client
 	reader   client.Reader // the API server, for volumes and env at start
 	net      *podnet.Network

@@ -273,7 +273,7 @@ func (l *load) run(ctx context.Context) func() {
 	ctx, cancel := context.WithCancel(ctx)
 	l.started.Store(true)
 	var wg sync.WaitGroup
-	const workers = 16
+	const workers = 32
 	ticks := make(chan Kind, workers)
 	wg.Go(func() {
 		defer close(ticks)
