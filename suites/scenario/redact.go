@@ -1,8 +1,10 @@
 package scenario
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/base64"
+	"encoding/binary"
 	"net/url"
 	"regexp"
 	"slices"
@@ -20,7 +22,15 @@ type Redactor struct {
 	secrets  map[string]string // exact text -> placeholder
 	folded   map[string]string // lower-cased text -> placeholder
 	compiled *regexp.Regexp
+	// byPrefix indexes the lower-cased secrets by their first prefixLen
+	// bytes, for Leaks on large texts (a whole run's artifacts), where the
+	// one big case-insensitive alternation is slow. nil when some secret
+	// is too short or not ASCII: Leaks then uses compiled.
+	byPrefix map[uint64][]string
 }
+
+// prefixLen is how many leading bytes byPrefix indexes.
+const prefixLen = 8
 
 // NewRedactor knows the keys of ks and their usual encodings.
 func NewRedactor(ks KeySet) *Redactor {
@@ -73,11 +83,29 @@ func (r *Redactor) Redact(s string) string {
 	})
 }
 
-// Leaks reports whether s contains any known secret.
+// Leaks reports whether s contains any known secret, in any case.
 func (r *Redactor) Leaks(s string) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.compiled != nil && r.compiled.MatchString(s)
+	if r.byPrefix == nil {
+		return r.compiled != nil && r.compiled.MatchString(s)
+	}
+	// Secrets are ASCII here: lower-casing ASCII bytes alone keeps every
+	// offset, and a secret in any case becomes its lower-cased form.
+	lower := []byte(s)
+	for i, c := range lower {
+		if 'A' <= c && c <= 'Z' {
+			lower[i] = c + ('a' - 'A')
+		}
+	}
+	for i := 0; i+prefixLen <= len(lower); i++ {
+		for _, secret := range r.byPrefix[binary.LittleEndian.Uint64(lower[i:])] {
+			if bytes.HasPrefix(lower[i:], []byte(secret)) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (r *Redactor) add(text, placeholder string) {
@@ -111,6 +139,15 @@ func (r *Redactor) compile() {
 		quoted[i] = regexp.QuoteMeta(t)
 	}
 	r.compiled = regexp.MustCompile("(?i)" + strings.Join(quoted, "|"))
+	r.byPrefix = map[uint64][]string{}
+	for lower := range r.folded {
+		if len(lower) < prefixLen || !isASCII(lower) {
+			r.byPrefix = nil
+			return
+		}
+		k := binary.LittleEndian.Uint64([]byte(lower[:prefixLen]))
+		r.byPrefix[k] = append(r.byPrefix[k], lower)
+	}
 }
 
 // percentEncode escapes every byte outside RFC 3986's unreserved set, so
@@ -130,4 +167,13 @@ func percentEncode(s string) string {
 		b.WriteByte(hex[c&15])
 	}
 	return b.String()
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }

@@ -60,3 +60,27 @@ func TestRedactorLearnsDerivedForms(t *testing.T) {
 		t.Error("Derive treated a non-secret as secret")
 	}
 }
+
+// TestLeaksAgreesWithTheAlternation: the prefix index Leaks uses on large
+// texts finds exactly what the case-insensitive alternation finds.
+func TestLeaksAgreesWithTheAlternation(t *testing.T) {
+	ks, err := NewKeySet([]string{"client1", "client2"}, map[string]string{"literal": "Literal-Key-0123"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := NewRedactor(ks)
+	if r.byPrefix == nil {
+		t.Fatal("ASCII keys of 12 characters or more must use the prefix index")
+	}
+	k1, _ := ks.Value("client1")
+	texts := []string{
+		"", "short", k1, "x" + k1, k1 + "y", strings.ToUpper(k1), "Bearer " + strings.ToLower(k1),
+		k1[:len(k1)-1], k1[1:], "literal-key-0123 at the end", "LITERAL-KEY-012",
+		base64.StdEncoding.EncodeToString([]byte(k1)), "κλειδί " + k1[:20] + " " + k1[20:],
+	}
+	for i, text := range texts {
+		if got, want := r.Leaks(text), r.compiled.MatchString(text); got != want {
+			t.Errorf("text #%d: Leaks = %v, the alternation says %v", i, got, want)
+		}
+	}
+}
