@@ -88,7 +88,7 @@ fuzz: ## Fuzz the translator with any policy and Secret (FuzzPolicyFailsClosed) 
 MUTANTS ?=
 
 .PHONY: mutants
-mutants: tools ## The suites once per deliberate bug of the reference implementation (internal/mutant), after a control run; prints which scenarios kill each (~20 min).
+mutants: tools ## The suites once per deliberate bug of the reference implementation (internal/mutant), after a control run; prints which scenarios kill each (~25 min on 2 cores).
 	mkdir -p bin/mutants
 	$(GINKGO) build --tags=mutants -o $(abspath bin/mutants)/ ./suites
 	$(GO) run -tags mutants ./suites/cmd/mutants -suite $(abspath bin/mutants)/suites.test -artifacts $(abspath $(ARTIFACTS))/mutants \
