@@ -10,6 +10,8 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/keyconform/keyconform/internal/mutant"
 )
 
 // namespaceNameLabel is set by the API server on every Namespace; selectors
@@ -57,7 +59,12 @@ func newIndex(in *Inputs) *index {
 		r := &in.HTTPRoutes[i]
 		ix.routes[keyOf(r.Namespace, r.Name)] = r
 	}
-	for _, s := range mutatedSecrets(in.Secrets) {
+	secrets := in.Secrets
+	if mutant.On(mutant.SecretUpdatesIgnored) || mutant.On(mutant.DeletedSecretKeysKept) {
+		secrets = mutatedSecrets(secrets)
+	}
+	for i := range secrets {
+		s := &secrets[i]
 		ix.secrets[keyOf(s.Namespace, s.Name)] = s
 		ix.secretsByNS[s.Namespace] = append(ix.secretsByNS[s.Namespace], s)
 	}

@@ -64,32 +64,28 @@ func mergeOuterCredentials(cfg map[string]*anypb.Any, ps *policies, l *listenerM
 	return map[string]*anypb.Any{apiKeyAuthFilterName: mustAny(route)}
 }
 
-// mutatedSecrets is the Secrets as the translator sees them: as they are,
-// unless mutant.SecretUpdatesIgnored (each Secret as first seen) or
-// mutant.DeletedSecretKeysKept (deleted Secrets still there) is on.
-func mutatedSecrets(in []corev1.Secret) []*corev1.Secret {
-	out := make([]*corev1.Secret, len(in))
-	for i := range in {
-		out[i] = &in[i]
-	}
-	switch {
-	case mutant.On(mutant.SecretUpdatesIgnored):
+// mutatedSecrets is the Secrets as mutant.SecretUpdatesIgnored (each
+// Secret as first seen) or mutant.DeletedSecretKeysKept (deleted Secrets
+// still there) has the translator see them.
+func mutatedSecrets(in []corev1.Secret) []corev1.Secret {
+	out := slices.Clone(in)
+	if mutant.On(mutant.SecretUpdatesIgnored) {
 		for i, s := range out {
 			out[i] = mutant.Remember("secret/"+string(s.UID), s)
 		}
-	case mutant.On(mutant.DeletedSecretKeysKept):
-		present := map[types.NamespacedName]bool{}
-		for _, s := range out {
-			key := keyOf(s.Namespace, s.Name)
-			present[key] = true
-			mutant.Memory.Store(key, s)
-		}
-		mutant.Memory.Range(func(k, v any) bool {
-			if key, ok := k.(types.NamespacedName); ok && !present[key] {
-				out = append(out, v.(*corev1.Secret))
-			}
-			return true
-		})
+		return out
 	}
+	present := map[types.NamespacedName]bool{}
+	for _, s := range out {
+		key := keyOf(s.Namespace, s.Name)
+		present[key] = true
+		mutant.Memory.Store(key, s)
+	}
+	mutant.Memory.Range(func(k, v any) bool {
+		if key, ok := k.(types.NamespacedName); ok && !present[key] {
+			out = append(out, v.(corev1.Secret))
+		}
+		return true
+	})
 	return out
 }

@@ -195,22 +195,30 @@ func artifactsDir(t *testing.T) string {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-// keys are the run's key generations, derived from its seed.
+// keys are the run's key generations, derived from its seed once each:
+// the load asks for them on every request.
 type keys struct {
-	seed scenario.KeySeed
-	mu   sync.Mutex
-	max  int
+	seed   scenario.KeySeed
+	mu     sync.Mutex
+	max    int
+	values map[int]string
 }
 
 func (k *keys) value(gen int) string {
 	k.mu.Lock()
-	k.max = max(k.max, gen)
-	k.mu.Unlock()
+	defer k.mu.Unlock()
+	if v, ok := k.values[gen]; ok {
+		return v
+	}
 	ks, err := k.seed.KeySet("reliability", []string{fmt.Sprint(gen)}, nil)
 	if err != nil {
 		panic(err) // only a nil seed fails, and the seed is set
 	}
 	v, _ := ks.Value(fmt.Sprint(gen))
+	if k.values == nil {
+		k.values = map[int]string{}
+	}
+	k.values[gen], k.max = v, max(k.max, gen)
 	return v
 }
 

@@ -26,7 +26,7 @@ type Redactor struct {
 	// bytes, for Leaks on large texts (a whole run's artifacts), where the
 	// one big case-insensitive alternation is slow. nil when some secret
 	// is too short or not ASCII: Leaks then uses compiled.
-	byPrefix map[uint64][]string
+	byPrefix map[uint64][][]byte
 }
 
 // prefixLen is how many leading bytes byPrefix indexes.
@@ -100,7 +100,7 @@ func (r *Redactor) Leaks(s string) bool {
 	}
 	for i := 0; i+prefixLen <= len(lower); i++ {
 		for _, secret := range r.byPrefix[binary.LittleEndian.Uint64(lower[i:])] {
-			if bytes.HasPrefix(lower[i:], []byte(secret)) {
+			if bytes.HasPrefix(lower[i:], secret) {
 				return true
 			}
 		}
@@ -139,14 +139,14 @@ func (r *Redactor) compile() {
 		quoted[i] = regexp.QuoteMeta(t)
 	}
 	r.compiled = regexp.MustCompile("(?i)" + strings.Join(quoted, "|"))
-	r.byPrefix = map[uint64][]string{}
+	r.byPrefix = map[uint64][][]byte{}
 	for lower := range r.folded {
 		if len(lower) < prefixLen || !isASCII(lower) {
 			r.byPrefix = nil
 			return
 		}
 		k := binary.LittleEndian.Uint64([]byte(lower[:prefixLen]))
-		r.byPrefix[k] = append(r.byPrefix[k], lower)
+		r.byPrefix[k] = append(r.byPrefix[k], []byte(lower))
 	}
 }
 
