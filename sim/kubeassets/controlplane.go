@@ -9,6 +9,13 @@ import (
 	"github.com/keyconform/keyconform/sim/rundir"
 )
 
+// lessGC trades memory for CPU in etcd and kube-apiserver. The suites run
+// an implementation, its data planes and the API server on the same cores,
+// and the API server takes about half of them; with this and priority and
+// fairness off, its CPU time in a run of the suites fell from about 31 s to
+// 26 s, and the run from about 34 s to 30 s (2 cores).
+const lessGC = "GOGC=400"
+
 // ControlPlane is an envtest control plane running the located binaries.
 // The paths are explicit because envtest itself prefers $KUBEBUILDER_ASSETS
 // even when it lacks a binary that bin/k8s holds. etcd and kube-apiserver
@@ -26,7 +33,7 @@ func ControlPlane(dir *rundir.Dir) (envtest.ControlPlane, error) {
 	}
 	dirs := map[string]string{}
 	for _, name := range []string{"etcd", "kube-apiserver"} {
-		wrapper, err := dir.DieWithParent(paths[name])
+		wrapper, err := dir.DieWithParent(paths[name], lessGC)
 		if err != nil {
 			return envtest.ControlPlane{}, err
 		}
@@ -35,8 +42,12 @@ func ControlPlane(dir *rundir.Dir) (envtest.ControlPlane, error) {
 			return envtest.ControlPlane{}, err
 		}
 	}
+	api := &envtest.APIServer{Path: paths["kube-apiserver"], CertDir: dirs["kube-apiserver"]}
+	// One client set shares this API server: fairness between flows only
+	// costs CPU here.
+	api.Configure().Set("enable-priority-and-fairness", "false")
 	return envtest.ControlPlane{
-		APIServer:   &envtest.APIServer{Path: paths["kube-apiserver"], CertDir: dirs["kube-apiserver"]},
+		APIServer:   api,
 		Etcd:        &envtest.Etcd{Path: paths["etcd"], DataDir: dirs["etcd"]},
 		KubectlPath: paths["kubectl"],
 	}, nil

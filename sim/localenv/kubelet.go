@@ -118,9 +118,7 @@ func (k *kubelet) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile
 		}
 	}
 	errs = append(errs, k.reapPods(ctx, podList.Items, wanted))
-	for key, d := range wanted {
-		errs = append(errs, k.syncDeployment(ctx, key, d))
-	}
+	errs = append(errs, k.syncDeployments(ctx, wanted))
 	pods := k.podsForEndpoints()
 	var services corev1.ServiceList
 	if err := k.client.List(ctx, &services); err != nil {
@@ -189,6 +187,36 @@ func (k *kubelet) reapPods(ctx context.Context, objects []corev1.Pod, wanted map
 			errs = append(errs, fmt.Errorf("deleting pod %s: %w", key, err))
 		}
 	}
+	return errors.Join(errs...)
+}
+
+// syncParallelism bounds the Deployments one pass syncs at once. Each
+// sync is a few API round trips; run one after another they queued every
+// pod start behind the others' (a pass took up to 0.6 s with the suites'
+// four processes), and pods start in the same pass either way.
+const syncParallelism = 8
+
+// syncDeployments syncs each Deployment; they share nothing but the pod
+// table and the IP allocator, which lock.
+func (k *kubelet) syncDeployments(ctx context.Context, wanted map[types.NamespacedName]*appsv1.Deployment) error {
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	slots := make(chan struct{}, syncParallelism)
+	for key, d := range wanted {
+		wg.Go(func() {
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			if err := k.syncDeployment(ctx, key, d); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
 	return errors.Join(errs...)
 }
 

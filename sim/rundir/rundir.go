@@ -91,8 +91,9 @@ func (d *Dir) Release() error {
 // that starts it (for commands started by a library, such as envtest's
 // etcd and kube-apiserver, whose process attributes we cannot set). Like
 // any parent-death signal it fires when the starting thread exits; the Go
-// runtime ends threads only when a goroutine locked to one exits.
-func (d *Dir) DieWithParent(binary string) (string, error) {
+// runtime ends threads only when a goroutine locked to one exits. env
+// ("NAME=value") is added to the process's environment.
+func (d *Dir) DieWithParent(binary string, env ...string) (string, error) {
 	setpriv, err := exec.LookPath("setpriv")
 	if err != nil {
 		return "", fmt.Errorf("running %s so that it dies with this process needs setpriv (Debian package util-linux): %w", filepath.Base(binary), err)
@@ -102,7 +103,15 @@ func (d *Dir) DieWithParent(binary string) (string, error) {
 		return "", err
 	}
 	wrapper := filepath.Join(bin, filepath.Base(binary))
-	script := fmt.Sprintf("#!/bin/sh\nexec %s --pdeathsig KILL -- %s \"$@\"\n", shellQuote(setpriv), shellQuote(binary))
+	var assign strings.Builder
+	for _, kv := range env {
+		name, _, ok := strings.Cut(kv, "=")
+		if !ok || name == "" || strings.ContainsAny(name, " \t\n'\"$=") {
+			return "", fmt.Errorf("environment entry %q is not NAME=value", kv)
+		}
+		assign.WriteString(shellQuote(kv) + " ")
+	}
+	script := fmt.Sprintf("#!/bin/sh\nexec env %s%s --pdeathsig KILL -- %s \"$@\"\n", assign.String(), shellQuote(setpriv), shellQuote(binary))
 	if err := os.WriteFile(wrapper, []byte(script), 0o700); err != nil {
 		return "", fmt.Errorf("writing %s: %w", wrapper, err)
 	}

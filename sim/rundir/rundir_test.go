@@ -161,3 +161,32 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+func TestDieWithParentSetsEnvironment(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	d, err := Claim()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Release()
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrapper, err := d.DieWithParent(sh, "GOGC=400", "ODD=it's $HOME")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(wrapper, "-c", `printf '%s|%s' "$GOGC" "$ODD"`).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := string(out), "400|it's $HOME"; got != want {
+		t.Errorf("the wrapped process saw %q, want %q", got, want)
+	}
+	for _, bad := range []string{"GOGC", "=400", "A B=1"} {
+		if _, err := d.DieWithParent(sh, bad); err == nil {
+			t.Errorf("DieWithParent accepted the environment entry %q", bad)
+		}
+	}
+}

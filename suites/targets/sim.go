@@ -7,10 +7,12 @@ import (
 	"os"
 	"path/filepath"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -106,11 +108,16 @@ func copyFile(from, to string) error {
 
 // simRemote is the sim target seen from another process: the API server
 // through the kubeconfig, and listener addresses from the annotation the
-// environment writes on each Gateway (its ports are ephemeral).
+// environment writes on each Gateway (its ports are ephemeral). It reads
+// Gateways and Pods from an informer cache: every scenario waits for
+// addresses, and polling the API server for them, from each process, was
+// a large share of the API server's work, which shares the machine's
+// cores with the implementation under test.
 type simRemote struct {
 	config       *rest.Config
-	client       client.Client
+	reader       client.Reader
 	gatewayClass string
+	stop         context.CancelFunc
 }
 
 func attachSim(h Handle) (Attached, error) {
@@ -122,26 +129,38 @@ func attachSim(h Handle) (Attached, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	c, err := cache.New(cfg, cache.Options{Scheme: scheme})
 	if err != nil {
 		return nil, fmt.Errorf("connecting to the sim target's API server: %w", err)
 	}
-	return &simRemote{config: cfg, client: c, gatewayClass: h.GatewayClass}, nil
+	ctx, stop := context.WithCancel(context.Background())
+	for _, obj := range []client.Object{&gwv1.Gateway{}, &corev1.Pod{}} {
+		if _, err := c.GetInformer(ctx, obj); err != nil {
+			stop()
+			return nil, fmt.Errorf("watching the sim target's %T: %w", obj, err)
+		}
+	}
+	go func() { _ = c.Start(ctx) }()
+	if !c.WaitForCacheSync(ctx) {
+		stop()
+		return nil, errors.New("the sim target's API server did not answer the watches of Gateways and Pods")
+	}
+	return &simRemote{config: cfg, reader: c, gatewayClass: h.GatewayClass, stop: stop}, nil
 }
 
 func (s *simRemote) RESTConfig() *rest.Config { return rest.CopyConfig(s.config) }
 func (s *simRemote) GatewayClass() string     { return s.gatewayClass }
 func (s *simRemote) LoopbackOnly() bool       { return true }
-func (s *simRemote) Close() error             { return nil }
+func (s *simRemote) Close() error             { s.stop(); return nil }
 
 // GatewayAddress waits for the Gateway's listener addresses annotation to
 // name port.
 func (s *simRemote) GatewayAddress(ctx context.Context, gw types.NamespacedName, port uint32) (string, error) {
-	return localenv.WaitListenerAddress(ctx, s.client, gw, port)
+	return localenv.WaitListenerAddress(ctx, s.reader, gw, port)
 }
 
 func (s *simRemote) AdminAddress(ctx context.Context, gw types.NamespacedName) (string, error) {
-	return localenv.WaitAdminAddress(ctx, s.client, gw)
+	return localenv.WaitAdminAddress(ctx, s.reader, gw)
 }
 
 var (
