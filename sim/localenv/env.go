@@ -192,6 +192,9 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	if err := e.writeKubeconfig(); err != nil {
 		return nil, err
 	}
+	if err := warmWatchCaches(ctx, e.restConfig, crds); err != nil {
+		return nil, err
+	}
 
 	mgr, err := newManager(e.restConfig)
 	if err != nil {
