@@ -37,8 +37,9 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	fmt.Printf("# kind target plan: cluster %s, GatewayClass %s, dialect %s, report %s %s %s\n", plan.Cluster,
-		o.Target.GatewayClass, orAny(o.Target.Implementation), o.Report.Implementation.Project, o.Report.Implementation.Version, o.ReportOutput)
+	id := o.Report.Implementation
+	fmt.Printf("# kind target: cluster %s, GatewayClass %s, dialect %s; the report (%s) names %s/%s %s\n", plan.Cluster,
+		o.Target.GatewayClass, orAny(o.Target.Implementation), o.ReportOutput, id.Organization, id.Project, id.Version)
 	for _, line := range plan.Lines() {
 		fmt.Println(line)
 	}
