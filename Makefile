@@ -17,7 +17,9 @@ generate: ## Regenerate deep-copy code and CRDs (fixtures/crds).
 
 LISTEN_OVERRIDE ?=
 # IMPL picks the control plane: keyconform (the reference controller) or
-# envoy-gateway (Envoy Gateway's own, built by tools-envoy-gateway).
+# envoy-gateway (Envoy Gateway's own, built by tools-envoy-gateway); for
+# `make e2e` also kgateway, and there kgateway and envoy-gateway mean their
+# released Helm charts on kind.
 IMPL ?= keyconform
 
 .PHONY: run
@@ -113,7 +115,11 @@ e2e-cluster: ## The suites on the current kubeconfig's cluster, any implementati
 
 IMG ?= ghcr.io/keyconform/keyconform-controller
 TAG ?= dev
-CONTAINER_TOOL ?= docker
+# KIND_PROVIDER=podman runs kind's nodes on Podman (kind's
+# KIND_EXPERIMENTAL_PROVIDER), and images are built, pulled and saved with
+# Podman too.
+KIND_PROVIDER ?= docker
+CONTAINER_TOOL ?= $(if $(filter podman,$(KIND_PROVIDER)),podman,docker)
 # PLATFORM (e.g. linux/arm64) builds the image for another platform.
 PLATFORM ?=
 PLATFORMS ?= linux/amd64 linux/arm64
@@ -122,12 +128,30 @@ KIND ?= $(or $(shell command -v kind 2>/dev/null),$(GO) run sigs.k8s.io/kind@$(K
 KIND_CLUSTER ?= keyconform-e2e
 # kind v0.33.0's own node image.
 KIND_NODE_IMAGE ?= kindest/node:v1.37.0@sha256:a1ed56cfb0e7b93589bdf97c8cd566405a265939e3620fc4f5de89adff580ae5
+# A kind cluster config file (kind: Cluster); the node images it names win
+# unless KIND_NODE_IMAGE is given too.
+KIND_CONFIG ?=
 KUBECTL ?= $(or $(shell command -v kubectl 2>/dev/null),bin/k8s/kubectl)
 KEEP_CLUSTER ?=
 # The image name fixtures/deploy runs; `make e2e` swaps in $(IMG):$(TAG).
 DEPLOY_IMG := ghcr.io/keyconform/keyconform-controller
 E2E_DEPLOY_DIR := $(abspath $(ARTIFACTS))/deploy
 E2E_OVERLAY_DIR := bin/e2e-kustomize
+# A released implementation `make e2e` installs from its Helm chart instead
+# of building the controller (CHART_VERSION: another than the pinned one).
+KIND_INSTALL = $(filter kgateway envoy-gateway,$(IMPL))
+CHART_VERSION ?=
+# helm on PATH, else one tools-helm builds from the Go module proxy.
+HELM_VERSION ?= v3.19.5
+HELM ?= $(or $(shell command -v helm 2>/dev/null),$(abspath bin/helm))
+# The kind target's flags, shared by e2e and e2e-plan. Paths are absolute:
+# the suites run from ./suites.
+E2E_KIND_FLAGS = --target=kind --kind-cluster-name=$(KIND_CLUSTER) --kind-provider=$(KIND_PROVIDER) \
+	$(if $(and $(KIND_CONFIG),$(filter file,$(origin KIND_NODE_IMAGE))),,--kind-node-image=$(KIND_NODE_IMAGE)) \
+	$(if $(KIND_CONFIG),--kind-config=$(abspath $(KIND_CONFIG))) \
+	--kind-keep-cluster=$(if $(filter 1 true yes,$(KEEP_CLUSTER)),true,false) \
+	$(if $(KIND_INSTALL),--kind-install=$(KIND_INSTALL) --kind-helm=$(HELM) $(if $(CHART_VERSION),--kind-chart-version=$(CHART_VERSION)),\
+	  --kind-load-images=$(IMG):$(TAG) --kind-deploy-dir=$(E2E_DEPLOY_DIR))
 
 .PHONY: cross
 cross: ## Static binaries (CGO_ENABLED=0) for linux/amd64 and linux/arm64 into bin/<os>_<arch>/.
@@ -141,7 +165,14 @@ images: ## The controller image IMG:TAG (CONTAINER_TOOL=docker|podman, PLATFORM=
 	$(CONTAINER_TOOL) build $(if $(PLATFORM),--platform=$(PLATFORM)) -t $(IMG):$(TAG) .
 
 .PHONY: e2e
-e2e: images ## The suites on a kind cluster with the controller and Envoy (KEEP_CLUSTER=1 keeps it).
+e2e: $(if $(KIND_INSTALL),$(if $(filter $(abspath bin/helm),$(HELM)),tools-helm),images e2e-manifests) ## The suites on a kind cluster: the controller and Envoy built here, or IMPL=kgateway|envoy-gateway from its Helm chart (KEEP_CLUSTER=1, KIND_PROVIDER=podman, KIND_CONFIG=file).
+	ARTIFACTS=$(abspath $(ARTIFACTS)) $(GINKGO) $(if $(CI),--no-color) -p --procs=$(E2E_PROCS) --timeout=60m ./suites -- \
+		$(E2E_KIND_FLAGS) $(E2E_ARGS)
+
+# The controller's manifests for `make e2e`: fixtures/deploy with
+# $(IMG):$(TAG), then the sample app, as plain YAML in file order.
+.PHONY: e2e-manifests
+e2e-manifests:
 	rm -rf $(E2E_DEPLOY_DIR) $(E2E_OVERLAY_DIR)
 	mkdir -p $(E2E_DEPLOY_DIR) $(E2E_OVERLAY_DIR)
 	printf '%s\n' 'apiVersion: kustomize.config.k8s.io/v1beta1' 'kind: Kustomization' \
@@ -149,11 +180,17 @@ e2e: images ## The suites on a kind cluster with the controller and Envoy (KEEP_
 	  'images: [{name: $(DEPLOY_IMG), newName: $(IMG), newTag: $(TAG)}]' > $(E2E_OVERLAY_DIR)/kustomization.yaml
 	$(KUBECTL) kustomize $(E2E_OVERLAY_DIR) > $(E2E_DEPLOY_DIR)/00-keyconform.yaml
 	for f in fixtures/sample-app/*.yaml; do cp "$$f" "$(E2E_DEPLOY_DIR)/10-sample-app-$$(basename "$$f")"; done
-	ARTIFACTS=$(abspath $(ARTIFACTS)) $(GINKGO) $(if $(CI),--no-color) -p --procs=$(E2E_PROCS) --timeout=60m ./suites -- \
-		--target=kind --kind-cluster-name=$(KIND_CLUSTER) --kind-node-image=$(KIND_NODE_IMAGE) \
-		--kind-load-images=$(IMG):$(TAG) --kind-deploy-dir=$(E2E_DEPLOY_DIR) \
-		--kind-keep-cluster=$(if $(filter 1 true yes,$(KEEP_CLUSTER)),true,false) $(E2E_ARGS)
+
+.PHONY: e2e-plan
+e2e-plan: ## Print what `make e2e` would run on kind with the same variables (IMPL, KIND_PROVIDER, KIND_CONFIG, ...), and what this machine lacks for it; creates nothing.
+	ARTIFACTS=$(abspath $(ARTIFACTS)) $(GO) run ./suites/cmd/kind-plan $(E2E_KIND_FLAGS)
+
+.PHONY: tools-helm
+tools-helm: ## helm (v3.19.5) into bin/helm from the Go module proxy, for `make e2e IMPL=...` where none is on PATH.
+	@if [ -x bin/helm ] && bin/helm version --template '{{.Version}}' | grep -qx '$(HELM_VERSION)'; then exit 0; fi; \
+	  echo "tools-helm: building helm $(HELM_VERSION) into bin/ (takes a few minutes once)"; \
+	  GOBIN=$(abspath bin) $(GO) install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
 
 .PHONY: e2e-down
-e2e-down: ## Delete the kind cluster `make e2e` created (KIND_CLUSTER).
-	$(KIND) delete cluster --name $(KIND_CLUSTER)
+e2e-down: ## Delete the kind cluster `make e2e` created (KIND_CLUSTER, KIND_PROVIDER).
+	KIND_EXPERIMENTAL_PROVIDER=$(KIND_PROVIDER) $(KIND) delete cluster --name $(KIND_CLUSTER)

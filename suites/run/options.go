@@ -48,9 +48,6 @@ func (f *Flags) Options() (Options, error) {
 	p := features.APIKeyAuthProfile
 	supported, err := p.Parse(f.Supported)
 	errs = append(errs, prefixErr("--supported-features", err))
-	if f.Supported == "" && f.Target == targets.Sim {
-		supported = simClaims[f.Impl]
-	}
 	exempt, err := p.Parse(f.Exempt)
 	errs = append(errs, prefixErr("--exempt-features", err))
 	errs = append(errs, prefixErr("timeouts", f.Timeouts.Validate()))
@@ -71,16 +68,17 @@ func (f *Flags) Options() (Options, error) {
 			address = targets.AddressPortForward
 		}
 	}
-	deployDir := f.KindDeployDir
-	if deployDir == "" {
-		deployDir = filepath.Join(artifacts, "deploy")
-	}
+	install := f.KindInstall
+	kind, err := f.kindConfig(artifacts)
+	errs = append(errs, err)
 	impl := f.Impl
 	if impl != "" {
 		_, err := dialect.ByName(impl)
 		errs = append(errs, prefixErr("--implementation", err))
 	} else if f.Target == targets.Sim {
 		impl = dialect.KGateway{}.Name()
+	} else if f.Target == targets.Kind {
+		impl = install
 	}
 	gatewayClass := f.GatewayClass
 	if gatewayClass == "" {
@@ -88,12 +86,22 @@ func (f *Flags) Options() (Options, error) {
 		if sim, ok := targets.SimImplementations[impl]; ok && f.Target == targets.Sim {
 			gatewayClass = sim.GatewayClass
 		}
+		if inst, ok := targets.KindInstalls[install]; ok && f.Target == targets.Kind {
+			gatewayClass = inst.GatewayClass
+		}
 	}
 	// Reports of runs against another implementation do not overwrite the
-	// reference implementation's.
+	// reference implementation's (kind's installed kgateway included).
 	runName := f.Target
-	if impl != "" && impl != (dialect.KGateway{}).Name() {
+	if f.Target == targets.Kind && install != "" {
+		runName += "-" + install
+	} else if impl != "" && impl != (dialect.KGateway{}).Name() {
 		runName += "-" + impl
+	}
+	allFeatures := f.AllFeatures
+	if f.Supported == "" {
+		all, some := defaultClaims(f.Target, impl, install)
+		supported, allFeatures = some, allFeatures || all
 	}
 	// The cluster target runs any implementation: the report names only
 	// what the command line says. Sim and kind run known ones.
@@ -103,6 +111,9 @@ func (f *Flags) Options() (Options, error) {
 		identity = simIdentity[impl]
 	case targets.Kind:
 		identity = simIdentity[dialect.KGateway{}.Name()]
+		if install != "" {
+			identity = installedIdentity(install, kind.InstalledVersion())
+		}
 	case targets.Cluster:
 		var missing []string
 		for _, f := range []struct{ name, value string }{{"--organization", f.Organization}, {"--project", f.Project},
@@ -120,10 +131,9 @@ func (f *Flags) Options() (Options, error) {
 			Target: f.Target, GatewayClass: gatewayClass, Implementation: impl, Artifacts: filepath.Join(artifacts, "evidence-"+runName),
 			Kubeconfig: f.kubeconfig(), Context: f.Context,
 			GatewayAddress: address,
-			Kind: targets.KindConfig{ClusterName: f.KindName, NodeImage: f.KindImage, KeepCluster: f.KindKeep,
-				DeployDir: deployDir, Images: splitList(f.KindImages), ReadyTimeout: f.Timeouts.GatewayReadyTimeout},
+			Kind:           kind,
 		},
-		Selection: scenario.Selection{Profile: p, Supported: supported, Exempt: exempt, AllFeatures: f.AllFeatures || ownImplementation(f.Target, impl, f.Supported),
+		Selection: scenario.Selection{Profile: p, Supported: supported, Exempt: exempt, AllFeatures: allFeatures,
 			RunTest: f.RunTest, SkipTests: splitList(f.SkipTests)},
 		Timeouts:     f.Timeouts,
 		AllowCRDs:    f.AllowCRDs,
@@ -141,7 +151,7 @@ func (f *Flags) Options() (Options, error) {
 		},
 	}
 	o.Report.Selection = o.Selection
-	o.claimsGiven = f.Supported != "" || f.AllFeatures || o.Selection.AllFeatures
+	o.claimsGiven = f.Supported != "" || o.Selection.AllFeatures
 	o.Hooks.BackendImage = f.BackendImage
 	if f.GatewayParametersRef != "" {
 		ref, err := harness.ParseParametersRef(f.GatewayParametersRef)
@@ -169,20 +179,72 @@ var simIdentity = map[string]confv1.Implementation{
 		Version: egmodule.Version, Contact: []string{"https://github.com/envoyproxy/gateway/blob/main/GOVERNANCE.md"}},
 }
 
-// ownImplementation says the target runs the project's controller, which
-// supports the whole profile, and no features were claimed explicitly.
-func ownImplementation(target, impl, supported string) bool {
-	return (target == targets.Sim && impl == dialect.KGateway{}.Name() || target == targets.Kind) && supported == ""
+// kgatewayIdentity is kgateway's, for the report of the kind target with
+// --kind-install=kgateway (the version is the chart's).
+var kgatewayIdentity = confv1.Implementation{Organization: "kgateway-dev", Project: "kgateway",
+	URL: "https://github.com/kgateway-dev/kgateway", Contact: []string{"@kgateway-dev/maintainers"}}
+
+// installedIdentity is who the kind target installed, at version.
+func installedIdentity(install, version string) confv1.Implementation {
+	id := simIdentity[install]
+	if install == targets.InstallKGateway {
+		id = kgatewayIdentity
+	}
+	id.Version = version
+	return id
 }
 
-// simClaims are the extended features Envoy Gateway implements, which the
-// sim target claims for it unless --supported-features says otherwise: not
-// kgateway's label selectors, disable, policy weights, status wording or
-// replacement scope (docs/implementations/envoy-gateway.md).
-var simClaims = map[string][]features.Name{
-	"envoy-gateway": {features.QuerySource, features.CookieSource, features.ClientIDHeader, features.ForwardCredential,
-		features.RuleLevel, features.ListenerLevel, features.ReferenceGrant, features.PolicyConflict, features.TargetSelector,
-		features.GRPCLocalReply, features.FragmentRejected},
+// defaultClaims are the features a run claims when the command line claims
+// none, for the implementations the target knows it runs: every feature
+// for the project's controller (sim, kind) and for kgateway, whose choices
+// the extended features are; Envoy Gateway's own set. On the cluster
+// target ClaimPublished takes what the GatewayClass publishes instead.
+func defaultClaims(target, impl, install string) (all bool, some []features.Name) {
+	switch {
+	case target == targets.Sim && impl == dialect.KGateway{}.Name(),
+		target == targets.Kind && (install == "" || install == targets.InstallKGateway):
+		return true, nil
+	case (target == targets.Sim || target == targets.Kind) && impl == dialect.EnvoyGateway{}.Name():
+		return false, envoyGatewayClaims
+	}
+	return false, nil
+}
+
+// envoyGatewayClaims are the extended features Envoy Gateway implements:
+// not kgateway's label selectors, disable, policy weights, status wording
+// or replacement scope (docs/implementations/envoy-gateway.md).
+var envoyGatewayClaims = []features.Name{features.QuerySource, features.CookieSource, features.ClientIDHeader, features.ForwardCredential,
+	features.RuleLevel, features.ListenerLevel, features.ReferenceGrant, features.PolicyConflict, features.TargetSelector,
+	features.GRPCLocalReply, features.FragmentRejected}
+
+// kindConfig is the kind target's configuration from the kind flags, or
+// what is wrong with them. Installing an implementation replaces the
+// deploy manifests, which default to where `make e2e` renders them.
+func (f *Flags) kindConfig(artifacts string) (targets.KindConfig, error) {
+	var errs []error
+	if f.Target != targets.Kind {
+		for _, fl := range []struct{ name, value string }{{"--kind-install", f.KindInstall}, {"--kind-config", f.KindConfig},
+			{"--kind-chart-version", f.KindChartVer}, {"--kind-provider", f.KindProvider}} {
+			if fl.value != "" {
+				errs = append(errs, fmt.Errorf("%s applies to --target=kind only", fl.name))
+			}
+		}
+	}
+	provider := f.KindProvider
+	if provider == "" {
+		provider = targets.ProviderDocker
+		if env := os.Getenv("KIND_EXPERIMENTAL_PROVIDER"); env == targets.ProviderPodman {
+			provider = env
+		}
+	}
+	deployDir := f.KindDeployDir
+	if deployDir == "" && f.KindInstall == "" {
+		deployDir = filepath.Join(artifacts, "deploy")
+	}
+	backend := orDefault(f.BackendImage, harness.BackendImage)
+	return targets.KindConfig{ClusterName: f.KindName, NodeImage: f.KindImage, ConfigFile: f.KindConfig, Provider: provider,
+		KeepCluster: f.KindKeep, DeployDir: deployDir, Install: f.KindInstall, ChartVersion: f.KindChartVer, Helm: f.KindHelm,
+		Images: splitList(f.KindImages), Pull: []string{backend}, ReadyTimeout: f.Timeouts.GatewayReadyTimeout}, errors.Join(errs...)
 }
 
 // ClaimPublished makes the features a GatewayClass publishes in

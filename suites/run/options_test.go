@@ -3,14 +3,26 @@ package run
 import (
 	"flag"
 	"io"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/keyconform/keyconform/suites/harness"
 )
 
 // TestOptions parses command lines as the suite does and checks what a
 // run is told, or the error a user gets.
 func TestOptions(t *testing.T) {
+	dir := t.TempDir()
+	kindConfigFile, notKindConfig := filepath.Join(dir, "kind.yaml"), filepath.Join(dir, "kubeconfig")
+	for f, content := range map[string]string{kindConfigFile: "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\n",
+		notKindConfig: "apiVersion: v1\nkind: Config\n"} {
+		if err := os.WriteFile(f, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	identity := []string{"--organization=o", "--project=p", "--url=https://example.com/p", "--version=v1", "--contact=@p"}
 	tests := []struct {
 		name    string
@@ -61,7 +73,58 @@ func TestOptions(t *testing.T) {
 		{name: "unknown feature", args: []string{"--supported-features=APIKeyAuthTeleport"}, wantErr: "unknown feature(s) APIKeyAuthTeleport"},
 		{name: "unknown scenario", args: []string{"--run-test=NoSuchScenario"}, wantErr: "NoSuchScenario"},
 		{name: "zero timeout", args: []string{"--max-time-to-consistency=0s"}, wantErr: "timeouts"},
+		{name: "kind runs the project's controller from the deploy manifests", args: []string{"--target=kind"}, check: func(t *testing.T, o Options) {
+			k := o.Target.Kind
+			if o.RunName != "kind" || o.Target.Implementation != "" || o.Target.GatewayClass != "kgateway" || !o.Selection.AllFeatures ||
+				o.Report.Implementation.Project != "keyconform" || !strings.HasSuffix(k.DeployDir, filepath.Join("_artifacts", "deploy")) ||
+				k.Install != "" || k.Provider != "docker" || k.Helm != "helm" || !slices.Equal(k.Pull, []string{harness.BackendImage}) {
+				t.Errorf("run %q, dialect %q, class %q, all features %v, report %q, kind %+v", o.RunName, o.Target.Implementation,
+					o.Target.GatewayClass, o.Selection.AllFeatures, o.Report.Implementation.Project, k)
+			}
+		}},
+		{name: "kind installs Envoy Gateway", args: []string{"--target=kind", "--kind-install=envoy-gateway", "--backend-image=registry.example/httpbin:v2"},
+			check: func(t *testing.T, o Options) {
+				k, id := o.Target.Kind, o.Report.Implementation
+				if o.Target.Implementation != "envoy-gateway" || o.Target.GatewayClass != "eg" || o.RunName != "kind-envoy-gateway" || k.DeployDir != "" ||
+					!slices.Equal(k.Pull, []string{"registry.example/httpbin:v2"}) {
+					t.Errorf("dialect %q, class %q, run %q, kind %+v", o.Target.Implementation, o.Target.GatewayClass, o.RunName, k)
+				}
+				if id.Project != "gateway" || id.Version != "v1.9.1" || o.Selection.AllFeatures || o.Selection.Supports("APIKeyAuthLabelSelector") ||
+					!o.Selection.Supports("APIKeyAuthQuerySource") {
+					t.Errorf("report names %s %s; claims %v", id.Project, id.Version, o.Selection.SupportedFeatures())
+				}
+			}},
+		{name: "kind installs kgateway at another version with podman", args: []string{"--target=kind", "--kind-install=kgateway",
+			"--kind-chart-version=v2.3.0", "--kind-provider=podman", "--kind-helm=bin/helm"}, check: func(t *testing.T, o Options) {
+			k, id := o.Target.Kind, o.Report.Implementation
+			if o.Target.Implementation != "kgateway" || o.Target.GatewayClass != "kgateway" || o.RunName != "kind-kgateway" ||
+				k.Provider != "podman" || k.Helm != "bin/helm" || k.InstalledVersion() != "v2.3.0" {
+				t.Errorf("dialect %q, class %q, run %q, kind %+v", o.Target.Implementation, o.Target.GatewayClass, o.RunName, k)
+			}
+			if id.Organization != "kgateway-dev" || id.Project != "kgateway" || id.Version != "v2.3.0" || !o.Selection.AllFeatures {
+				t.Errorf("report names %+v; all features %v", id, o.Selection.AllFeatures)
+			}
+		}},
+		{name: "kind with a cluster config", args: []string{"--target=kind", "--kind-config=" + kindConfigFile}, check: func(t *testing.T, o Options) {
+			if o.Target.Kind.ConfigFile != kindConfigFile {
+				t.Errorf("config file %q", o.Target.Kind.ConfigFile)
+			}
+		}},
+		{name: "kind config that is not one", args: []string{"--target=kind", "--kind-config=" + notKindConfig},
+			wantErr: `has apiVersion "v1" and kind "Config": it is not a kind cluster config`},
+		{name: "unknown implementation to install", args: []string{"--target=kind", "--kind-install=nginx"},
+			wantErr: `--kind-install="nginx": want one of envoy-gateway, kgateway`},
+		{name: "installing with another dialect", args: []string{"--target=kind", "--kind-install=envoy-gateway", "--implementation=kgateway"},
+			wantErr: "the installed implementation is envoy-gateway"},
+		{name: "installing with deploy manifests", args: []string{"--target=kind", "--kind-install=kgateway", "--kind-deploy-dir=/a"},
+			wantErr: "drop one of them"},
+		{name: "chart version without an implementation", args: []string{"--target=kind", "--kind-chart-version=v1.9.0"},
+			wantErr: "name the implementation too"},
+		{name: "unknown provider", args: []string{"--target=kind", "--kind-provider=nerdctl"}, wantErr: `want docker or podman`},
+		{name: "kind flags elsewhere", args: []string{"--kind-install=kgateway", "--kind-provider=podman"},
+			wantErr: "--kind-install applies to --target=kind only"},
 	}
+	t.Setenv("KIND_EXPERIMENTAL_PROVIDER", "")
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			fs := flag.NewFlagSet("suite", flag.ContinueOnError)
@@ -82,6 +145,27 @@ func TestOptions(t *testing.T) {
 				tt.check(t, o)
 			}
 		})
+	}
+}
+
+// TestKindProviderFromEnvironment: kind's own variable picks Podman when
+// --kind-provider does not say.
+func TestKindProviderFromEnvironment(t *testing.T) {
+	for _, tt := range []struct{ env, flag, want string }{{"podman", "", "podman"}, {"podman", "--kind-provider=docker", "docker"}, {"nerdctl", "", "docker"}} {
+		t.Setenv("KIND_EXPERIMENTAL_PROVIDER", tt.env)
+		fs := flag.NewFlagSet("suite", flag.ContinueOnError)
+		f := RegisterFlags(fs)
+		args := []string{"--target=kind"}
+		if tt.flag != "" {
+			args = append(args, tt.flag)
+		}
+		if err := fs.Parse(args); err != nil {
+			t.Fatal(err)
+		}
+		o, err := f.Options()
+		if err != nil || o.Target.Kind.Provider != tt.want {
+			t.Errorf("KIND_EXPERIMENTAL_PROVIDER=%s %s: provider %q (%v), want %s", tt.env, tt.flag, o.Target.Kind.Provider, err, tt.want)
+		}
 	}
 }
 

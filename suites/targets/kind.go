@@ -1,12 +1,16 @@
 package targets
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -25,75 +29,170 @@ import (
 // is on PATH (the Makefile's KIND_VERSION too).
 const kindVersion = "v0.33.0"
 
-// KindConfig configures the kind target.
-type KindConfig struct {
-	// ClusterName is the kind cluster; an existing one is reused.
-	ClusterName string
-	// NodeImage is the kindest/node image; empty is kind's default.
-	NodeImage string
-	// KeepCluster leaves the cluster running after the suite.
-	KeepCluster bool
-	// DeployDir holds the plain YAML manifests installing the controller
-	// and Envoy (fixtures/deploy rendered with the image under test, as
-	// `make e2e` does), applied in file name order.
-	DeployDir string
-	// Images are loaded into the cluster before deploying (e.g. the
-	// controller image `make images` built).
-	Images []string
-	// ReadyTimeout bounds waiting for the deployed controller.
-	ReadyTimeout time.Duration
-}
-
-// startKind creates (or reuses) a kind cluster, loads images, installs the
-// CRDs and the deploy manifests, and waits for their Deployments. It checks
-// the manifests before creating anything.
+// startKind carries out the kind target's plan (PlanKind): creates (or
+// reuses) the cluster, loads images, installs the implementation, and
+// connects to it. What it needs from this machine (a container engine,
+// helm, the deploy manifests) is checked before anything is created.
 func startKind(ctx context.Context, cfg Config) (Started, error) {
 	k := cfg.Kind
-	files, err := deployManifests(k.DeployDir)
+	scratch, err := os.MkdirTemp("", "keyconform-kind-images-")
 	if err != nil {
+		return nil, fmt.Errorf("kind target: %w", err)
+	}
+	defer os.RemoveAll(scratch)
+	plan, err := PlanKind(k, scratch)
+	if err != nil {
+		return nil, fmt.Errorf("kind target: %w", err)
+	}
+	if err := CheckKindTools(ctx, plan, k.Install); err != nil {
 		return nil, err
 	}
-	envCfg := envconf.New()
-	provider := kind.NewProvider().WithVersion(kindVersion)
-	var opts []support.ClusterOpts
-	if k.NodeImage != "" {
-		opts = append(opts, kind.WithImage(k.NodeImage))
-	}
-	steps := []func(context.Context, *envconf.Config) (context.Context, error){
-		envfuncs.CreateClusterWithOpts(provider, k.ClusterName, opts...),
-	}
-	for _, img := range k.Images {
-		steps = append(steps, envfuncs.LoadImageToCluster(k.ClusterName, img))
+	run := &kindRun{plan: plan, envCfg: envconf.New(), timeout: k.ReadyTimeout, log: cfg.Logger}
+	if k.Install == "" {
+		if run.files, err = deployManifests(k.DeployDir); err != nil {
+			return nil, err
+		}
 	}
 	destroy := func(ctx context.Context, failed bool) error {
 		var errs []error
 		if failed {
 			dest := filepath.Join(cfg.Artifacts, "kind-logs")
-			if _, err := envfuncs.ExportClusterLogs(k.ClusterName, dest)(ctx, envCfg); err != nil {
+			if _, err := envfuncs.ExportClusterLogs(k.ClusterName, dest)(ctx, run.envCfg); err != nil {
 				errs = append(errs, err)
 			}
 		}
 		if !k.KeepCluster {
-			if _, err := envfuncs.DestroyCluster(k.ClusterName)(ctx, envCfg); err != nil {
+			if _, err := envfuncs.DestroyCluster(k.ClusterName)(ctx, run.envCfg); err != nil {
 				errs = append(errs, err)
 			}
 		}
 		return errors.Join(errs...)
 	}
-	for _, step := range steps {
-		if ctx, err = step(ctx, envCfg); err != nil {
-			return nil, errors.Join(fmt.Errorf("kind target: %w", err), destroy(ctx, true))
-		}
-	}
-	if err := deploy(ctx, envCfg, files, k.ReadyTimeout); err != nil {
+	if ctx, err = run.steps(ctx, plan.Steps); err != nil {
 		return nil, errors.Join(fmt.Errorf("kind target: %w", err), destroy(ctx, true))
 	}
-	env, err := newClusterEnv(Handle{Target: Kind, Kubeconfig: envCfg.KubeconfigFile(), GatewayClass: cfg.GatewayClass, GatewayAddress: cfg.GatewayAddress})
+	env, err := newClusterEnv(Handle{Target: Kind, Kubeconfig: run.envCfg.KubeconfigFile(), GatewayClass: cfg.GatewayClass, GatewayAddress: cfg.GatewayAddress})
 	if err != nil {
 		return nil, errors.Join(err, destroy(ctx, true))
 	}
 	env.onStop = destroy
 	return env, nil
+}
+
+// CheckKindTools says what plan needs from this machine that it lacks: a
+// container engine that answers (for kind itself, and for pulling and
+// saving images) and, to install an implementation, helm. kind is
+// go-installed by e2e-framework when missing.
+func CheckKindTools(ctx context.Context, plan KindPlan, install string) error {
+	var errs []error
+	engine := plan.Provider
+	if _, err := exec.LookPath(engine); err != nil {
+		errs = append(errs, fmt.Errorf("kind target: %s is not on PATH: kind runs the cluster's nodes as %s containers "+
+			"(install it, or use --kind-provider to name the engine you have; without one, use --target=sim)", engine, engine))
+	} else {
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		if out, err := exec.CommandContext(ctx, engine, "info").CombinedOutput(); err != nil {
+			errs = append(errs, fmt.Errorf("kind target: %s does not answer (%s info: %w: %s): start it, "+
+				"or use --kind-provider to name the engine you have", engine, engine, err, lastLine(out)))
+		}
+	}
+	if install != "" {
+		errs = append(errs, checkHelm(plan.Helm, install))
+	}
+	return errors.Join(errs...)
+}
+
+// lastLine is the last line of a command's output, where engines say why
+// they failed.
+func lastLine(out []byte) string {
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	return lines[len(lines)-1]
+}
+
+// kindRun carries out a plan's steps.
+type kindRun struct {
+	plan    KindPlan
+	envCfg  *envconf.Config
+	files   []string
+	timeout time.Duration
+	log     *slog.Logger
+}
+
+// steps runs steps in order; e2e-framework keeps the cluster in the
+// context, which each step passes on.
+func (r *kindRun) steps(ctx context.Context, steps []Step) (context.Context, error) {
+	for _, e := range r.plan.Env {
+		name, value, _ := strings.Cut(e, "=")
+		if err := os.Setenv(name, value); err != nil {
+			return ctx, err
+		}
+	}
+	for _, s := range steps {
+		if r.log != nil {
+			r.log.Info("kind target", "step", s.String())
+		}
+		var err error
+		if ctx, err = r.step(ctx, s); err != nil {
+			return ctx, err
+		}
+	}
+	return ctx, nil
+}
+
+func (r *kindRun) step(ctx context.Context, s Step) (context.Context, error) {
+	name := r.plan.Cluster
+	switch s.Action {
+	case CreateCluster:
+		var opts []support.ClusterOpts
+		if s.NodeImage != "" {
+			opts = append(opts, kind.WithImage(s.NodeImage))
+		}
+		provider := kind.NewProvider().WithVersion(kindVersion)
+		return envfuncs.CreateClusterWithConfig(provider, name, s.ConfigFile, opts...)(ctx, r.envCfg)
+	case PullImage:
+		return ctx, pullImage(ctx, s)
+	case LoadImage:
+		return envfuncs.LoadImageToCluster(name, s.Image)(ctx, r.envCfg)
+	case SaveImage:
+		return ctx, runCommand(ctx, s.Args)
+	case LoadArchive:
+		return envfuncs.LoadImageArchiveToCluster(name, s.Archive)(ctx, r.envCfg)
+	case HelmInstall:
+		return ctx, installRelease(ctx, r.plan.Helm, r.envCfg.KubeconfigFile(), s.Release, r.timeout)
+	case InstallCRDs, CreateObjects, ApplyDeploy:
+		res, err := resources.New(r.envCfg.Client().RESTConfig())
+		if err != nil {
+			return ctx, err
+		}
+		switch s.Action {
+		case InstallCRDs:
+			return ctx, installCRDs(ctx, res, s.CRDGroup, r.timeout)
+		case CreateObjects:
+			return ctx, createObjects(ctx, res, s.Objects)
+		default:
+			return ctx, deploy(ctx, res, r.files, r.timeout)
+		}
+	}
+	return ctx, fmt.Errorf("unknown step %d", s.Action)
+}
+
+// pullImage pulls s.Image with the container engine unless it is there:
+// a run with the images already pulled needs no registry.
+func pullImage(ctx context.Context, s Step) error {
+	engine := s.Args[0]
+	if exec.CommandContext(ctx, engine, "image", "inspect", s.Image).Run() == nil {
+		return nil
+	}
+	return runCommand(ctx, s.Args)
+}
+
+func runCommand(ctx context.Context, args []string) error {
+	out, err := exec.CommandContext(ctx, args[0], args[1:]...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s: %w: %s", strings.Join(args, " "), err, bytes.TrimSpace(out))
+	}
+	return nil
 }
 
 // deployManifests lists the YAML files of dir, or says what is missing.
@@ -114,25 +213,41 @@ func deployManifests(dir string) ([]string, error) {
 	return files, nil
 }
 
-// deploy installs the CRDs, then every manifest file, then waits until
-// their Deployments are available.
-func deploy(ctx context.Context, envCfg *envconf.Config, files []string, timeout time.Duration) error {
-	res, err := resources.New(envCfg.Client().RESTConfig())
+// installCRDs installs the CRDs of fixtures/crds (of group only, when
+// set) and waits until they are established.
+func installCRDs(ctx context.Context, res *resources.Resources, group string, timeout time.Duration) error {
+	all, err := fixtures.Objects(fixtures.FS, "crds")
 	if err != nil {
 		return err
 	}
-	crds, err := fixtures.Objects(fixtures.FS, "crds")
-	if err != nil {
-		return err
+	var crds []*unstructured.Unstructured
+	for _, crd := range all {
+		if g, _, _ := unstructured.NestedString(crd.Object, "spec", "group"); group == "" || g == group {
+			crds = append(crds, crd)
+		}
 	}
 	for _, crd := range crds {
 		if _, err := harness.CreateOrReplace(ctx, res, crd); err != nil {
 			return fmt.Errorf("installing CRD %s: %w", crd.GetName(), err)
 		}
 	}
-	if err := awaitEstablished(ctx, res, crds, timeout); err != nil {
-		return err
+	return awaitEstablished(ctx, res, crds, timeout)
+}
+
+// createObjects creates or replaces objs (copies: a replace writes the
+// resource version into the object).
+func createObjects(ctx context.Context, res *resources.Resources, objs []*unstructured.Unstructured) error {
+	for _, o := range objs {
+		if _, err := harness.CreateOrReplace(ctx, res, o.DeepCopy()); err != nil {
+			return fmt.Errorf("creating %s %s/%s: %w", o.GetKind(), o.GetNamespace(), o.GetName(), err)
+		}
 	}
+	return nil
+}
+
+// deploy applies every manifest file, then waits until their Deployments
+// are available.
+func deploy(ctx context.Context, res *resources.Resources, files []string, timeout time.Duration) error {
 	var deployments []*unstructured.Unstructured
 	for _, f := range files {
 		objs, err := fixtures.File(os.DirFS(filepath.Dir(f)), filepath.Base(f))

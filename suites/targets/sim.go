@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -22,18 +21,14 @@ import (
 
 // The sim target runs one control plane: the project's reference controller
 // (the kgateway dialect, GatewayClass kgateway) or Envoy Gateway's own
-// (GatewayClass eg, as its quickstart names it).
-const (
-	SimGatewayClass             = "kgateway"
-	SimEnvoyGatewayGatewayClass = "eg"
-	envoyGatewayController      = "gateway.envoyproxy.io/gatewayclass-controller"
-)
+// (GatewayClass EnvoyGatewayClass).
+const SimGatewayClass = "kgateway"
 
 // SimImplementations maps the dialects the sim target runs to their
 // control plane and GatewayClass.
 var SimImplementations = map[string]struct{ ControlPlane, GatewayClass string }{
 	"kgateway":      {localenv.ImplKeyconform, SimGatewayClass},
-	"envoy-gateway": {localenv.ImplEnvoyGateway, SimEnvoyGatewayGatewayClass},
+	"envoy-gateway": {localenv.ImplEnvoyGateway, EnvoyGatewayClass},
 }
 
 // simTarget is the local environment running in this process.
@@ -55,10 +50,7 @@ func startSim(ctx context.Context, cfg Config) (_ Started, err error) {
 		}
 	}()
 	if impl.ControlPlane == localenv.ImplEnvoyGateway {
-		// Envoy Gateway serves the GatewayClasses naming its controller;
-		// unlike the reference controller it creates none.
-		class := &gwv1.GatewayClass{ObjectMeta: metav1.ObjectMeta{Name: impl.GatewayClass},
-			Spec: gwv1.GatewayClassSpec{ControllerName: envoyGatewayController}}
+		class := envoyGatewayClass(nil)
 		if err := env.Client().Create(ctx, class); err != nil {
 			return nil, fmt.Errorf("creating GatewayClass %s: %w", impl.GatewayClass, err)
 		}

@@ -1,7 +1,8 @@
 // Package targets provides the environments the suites run in: sim (the
 // local environment, started in process), kind (a kind cluster running the
-// project's controller and Envoy) and cluster (whatever the current
-// kubeconfig points at, with any implementation of the API).
+// project's controller and Envoy, or a released implementation installed
+// from its Helm charts) and cluster (whatever the current kubeconfig
+// points at, with any implementation of the API).
 //
 // A target is started once (by Ginkgo's first parallel process) and
 // attached to by every process from a Handle, so specs can run in parallel
@@ -38,8 +39,9 @@ type Config struct {
 	Target       string
 	GatewayClass string
 	// Implementation is the dialect the suites speak (kgateway,
-	// envoy-gateway); on sim it also picks the control plane. Empty on
-	// kind and cluster: the GatewayClass's controllerName decides.
+	// envoy-gateway); on sim it also picks the control plane. On kind it
+	// is the installed implementation's, else empty there and on cluster:
+	// the GatewayClass's controllerName decides.
 	Implementation string
 	// Artifacts is where the target keeps logs: the sim's Envoy Gateway
 	// log, kind's exported after a failure.
@@ -119,6 +121,9 @@ func (c Config) Validate() error {
 		}
 		if strings.TrimSpace(c.GatewayAddress) == "" {
 			return fmt.Errorf("--gateway-address is empty: use %q, %q or a host", AddressFromStatus, AddressPortForward)
+		}
+		if c.Target == Kind {
+			return c.Kind.validate(c.GatewayClass, c.Implementation)
 		}
 	default:
 		return fmt.Errorf("--target=%q: want %s, %s or %s", c.Target, Sim, Kind, Cluster)

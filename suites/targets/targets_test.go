@@ -14,6 +14,15 @@ import (
 )
 
 func TestConfigValidate(t *testing.T) {
+	kindCfg := func(k KindConfig) KindConfig {
+		if k.Provider == "" {
+			k.Provider = ProviderDocker
+		}
+		return k
+	}
+	kind := func(class, impl string, k KindConfig) Config {
+		return Config{Target: Kind, GatewayClass: class, Implementation: impl, GatewayAddress: AddressPortForward, Kind: kindCfg(k)}
+	}
 	tests := []struct {
 		cfg     Config
 		wantErr string
@@ -26,6 +35,16 @@ func TestConfigValidate(t *testing.T) {
 		{Config{Target: Cluster, GatewayClass: "kgateway", GatewayAddress: AddressFromStatus}, ""},
 		{Config{Target: Cluster, GatewayAddress: AddressFromStatus}, "--gateway-class is empty"},
 		{Config{Target: Kind, GatewayClass: "kgateway"}, "--gateway-address is empty"},
+		{kind("kgateway", "", KindConfig{DeployDir: "/a"}), ""},
+		{kind("kgateway", "", KindConfig{DeployDir: "/a", Provider: "nerdctl"}), `--kind-provider="nerdctl": want docker or podman`},
+		{kind("kgateway", "", KindConfig{DeployDir: "/a", ConfigFile: "/no/such/kind.yaml"}), "--kind-config"},
+		{kind("kgateway", "", KindConfig{DeployDir: "/a", ChartVersion: "v1"}), "--kind-chart-version=v1"},
+		{kind("eg", "envoy-gateway", KindConfig{Install: InstallEnvoyGateway, Provider: ProviderPodman}), ""},
+		{kind("kgateway", "kgateway", KindConfig{Install: InstallKGateway, ChartVersion: "v2.3.0"}), ""},
+		{kind("kgateway", "nginx", KindConfig{Install: "nginx"}), `--kind-install="nginx": want one of envoy-gateway, kgateway`},
+		{kind("kgateway", "envoy-gateway", KindConfig{Install: InstallEnvoyGateway}), `serves GatewayClass "eg"`},
+		{kind("eg", "kgateway", KindConfig{Install: InstallEnvoyGateway}), "--implementation=kgateway: the installed implementation is envoy-gateway"},
+		{kind("eg", "envoy-gateway", KindConfig{Install: InstallEnvoyGateway, DeployDir: "/a"}), "drop one of them"},
 		{Config{Target: "minikube"}, `--target="minikube"`},
 	}
 	for _, tt := range tests {
