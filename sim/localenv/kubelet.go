@@ -20,7 +20,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/json"
-	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -71,9 +70,15 @@ type runningPod struct {
 	uid        types.UID
 	deployment types.NamespacedName
 	hash       string
+	// specs are the containers of the Pod object; started is when it ran.
+	specs      []corev1.Container
+	started    metav1.Time
 	containers []container
 	readyNow   bool
 	failed     error
+	// reporting orders the status writes of the pod: each is computed
+	// from its state at the time, and a later one must not be overtaken.
+	reporting sync.Mutex
 }
 
 var kubeletKey = reconcile.Request{NamespacedName: types.NamespacedName{Name: "kubelet"}}
@@ -369,9 +374,10 @@ func (k *kubelet) startPod(ctx context.Context, d *appsv1.Deployment, rs *appsv1
 	if err := k.client.Create(ctx, obj); err != nil {
 		return nil, fmt.Errorf("creating pod: %w", err)
 	}
+	started := metav1.Now()
 	obj.Status = corev1.PodStatus{
 		Phase: corev1.PodPending, PodIP: ip.String(), PodIPs: []corev1.PodIP{{IP: ip.String()}},
-		HostIP: nodeIP.String(), HostIPs: []corev1.HostIP{{IP: nodeIP.String()}}, StartTime: ptr.To(metav1.Now()),
+		HostIP: nodeIP.String(), HostIPs: []corev1.HostIP{{IP: nodeIP.String()}}, StartTime: &started,
 	}
 	rp := &runningPod{
 		pod: pod{
@@ -379,6 +385,7 @@ func (k *kubelet) startPod(ctx context.Context, d *appsv1.Deployment, rs *appsv1
 			Ports: containerPorts(&obj.Spec),
 		},
 		uid: obj.UID, deployment: client.ObjectKeyFromObject(d), hash: hash,
+		specs: obj.Spec.Containers, started: started,
 	}
 	netns := k.net.Pod(ip, obj.Namespace)
 	for i := range obj.Spec.Containers {
@@ -401,18 +408,6 @@ func (k *kubelet) startPod(ctx context.Context, d *appsv1.Deployment, rs *appsv1
 		go k.awaitReady(rp)
 	}
 	return rp, k.reportPod(ctx, rp)
-}
-
-// reportPod writes the pod's status from what runs, on the latest version
-// of the Pod: awaitReady may report readiness at the same time.
-func (k *kubelet) reportPod(ctx context.Context, rp *runningPod) error {
-	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		obj := &corev1.Pod{}
-		if err := k.reader.Get(ctx, rp.key(), obj); err != nil || obj.UID != rp.uid {
-			return client.IgnoreNotFound(err)
-		}
-		return k.writePodStatus(ctx, obj, rp)
-	})
 }
 
 // awaitReady marks the pod ready once every container is, and wakes the
@@ -451,71 +446,6 @@ func (rp *runningPod) stop() error {
 	}
 	rp.containers = nil
 	return errors.Join(errs...)
-}
-
-// writePodStatus reports the pod as the kubelet would: Running with its
-// IP, Ready once its containers are, or Failed with the start error; and
-// the containers' annotations (the admin address) on the object.
-func (k *kubelet) writePodStatus(ctx context.Context, obj *corev1.Pod, rp *runningPod) error {
-	k.mu.Lock()
-	ready := rp.isReady()
-	failed := rp.failed
-	var annotations map[string]string
-	for _, c := range rp.containers {
-		for key, v := range c.annotations() {
-			if annotations == nil {
-				annotations = map[string]string{}
-			}
-			annotations[key] = v
-		}
-	}
-	k.mu.Unlock()
-	st := &obj.Status
-	if st.PodIP == "" {
-		st.PodIP, st.PodIPs = rp.IP.String(), []corev1.PodIP{{IP: rp.IP.String()}}
-		st.HostIP, st.HostIPs = nodeIP.String(), []corev1.HostIP{{IP: nodeIP.String()}}
-	}
-	now := metav1.Now()
-	if st.StartTime == nil {
-		st.StartTime = &now
-	}
-	cond := func(t corev1.PodConditionType, ok bool) corev1.PodCondition {
-		s := corev1.ConditionFalse
-		if ok {
-			s = corev1.ConditionTrue
-		}
-		return corev1.PodCondition{Type: t, Status: s, LastTransitionTime: now}
-	}
-	st.Phase = corev1.PodRunning
-	st.Reason, st.Message = "", ""
-	if failed != nil {
-		st.Phase, st.Reason, st.Message = corev1.PodFailed, "StartError", failed.Error()
-	}
-	st.Conditions = []corev1.PodCondition{
-		cond(corev1.PodScheduled, true), cond(corev1.PodInitialized, true),
-		cond(corev1.ContainersReady, ready), cond(corev1.PodReady, ready),
-	}
-	st.ContainerStatuses = nil
-	for _, c := range obj.Spec.Containers {
-		cs := corev1.ContainerStatus{Name: c.Name, Image: c.Image, Ready: ready, Started: ptr.To(failed == nil)}
-		if failed == nil {
-			cs.State.Running = &corev1.ContainerStateRunning{StartedAt: *st.StartTime}
-		} else {
-			cs.State.Terminated = &corev1.ContainerStateTerminated{ExitCode: 1, Reason: "StartError", Message: failed.Error()}
-		}
-		st.ContainerStatuses = append(st.ContainerStatuses, cs)
-	}
-	if err := k.client.Status().Update(ctx, obj); client.IgnoreNotFound(err) != nil {
-		return fmt.Errorf("updating status of pod %s: %w", rp.key(), err)
-	}
-	if len(annotations) > 0 {
-		// A merge patch, after the status: it needs no resource version.
-		patch, _ := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": annotations}})
-		if err := k.client.Patch(ctx, obj, client.RawPatch(types.MergePatchType, patch)); client.IgnoreNotFound(err) != nil {
-			return fmt.Errorf("annotating pod %s: %w", rp.key(), err)
-		}
-	}
-	return nil
 }
 
 // writeStatuses reports replicas on the ReplicaSet and the Deployment, so
