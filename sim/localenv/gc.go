@@ -142,7 +142,13 @@ func (g *garbageCollector) ownerExists(ctx context.Context, namespace string, re
 		return false, nil
 	}
 	owner := metaOnly(gv.WithKind(ref.Kind))
-	err = g.reader.Get(ctx, client.ObjectKey{Namespace: namespace, Name: ref.Name}, owner)
+	key := client.ObjectKey{Namespace: namespace, Name: ref.Name}
+	// The cache answers for live owners, most lookups, without a request;
+	// only the API server, not a cache that may lag, can say one is gone.
+	if err := g.client.Get(ctx, key, owner); err == nil && owner.GetUID() == ref.UID {
+		return true, nil
+	}
+	err = g.reader.Get(ctx, key, owner)
 	switch {
 	case apierrors.IsNotFound(err) || meta.IsNoMatchError(err):
 		return false, nil
