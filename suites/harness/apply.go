@@ -47,11 +47,14 @@ func (x *execution) applyObject(ctx context.Context, o k8s.Object) (appliedObjec
 	if err != nil {
 		return appliedObject{}, err
 	}
-	a := appliedObject{obj: o, gvk: gvk}
+	a := appliedObject{obj: o, gvk: gvk, verb: "create"}
+	for _, b := range x.applied {
+		if b.gvk == gvk && b.obj.GetNamespace() == o.GetNamespace() && b.obj.GetName() == o.GetName() {
+			a.verb = "update"
+		}
+	}
 	err = withTimeout(ctx, x.timeouts.APITimeout, func(ctx context.Context) error {
-		var err error
-		a.verb, err = CreateOrReplace(ctx, x.res, o)
-		return err
+		return Apply(ctx, x.res, o)
 	})
 	if err != nil {
 		return appliedObject{}, fmt.Errorf("%s %s/%s: %w", gvk.Kind, o.GetNamespace(), o.GetName(), err)

@@ -2,6 +2,8 @@ package harness
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"strings"
@@ -10,10 +12,11 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/client-go/util/retry"
-	"sigs.k8s.io/controller-runtime/pkg/client"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 	"sigs.k8s.io/e2e-framework/klient/decoder"
 	"sigs.k8s.io/e2e-framework/klient/k8s"
@@ -62,31 +65,72 @@ func kindOf(obj k8s.Object) (schema.GroupVersionKind, error) {
 	return apiutil.GVKForObject(obj, scheme.Scheme)
 }
 
-// CreateOrReplace creates obj, or replaces an existing one whole (so an
-// entry or label missing from the manifest is removed, as a user editing
-// the object would), retrying on write conflicts. It returns "create" or
-// "update". Field validation is strict: a field the cluster's CRD does not
-// know is an error, never a silently different test.
-func CreateOrReplace(ctx context.Context, res *resources.Resources, obj k8s.Object) (string, error) {
+// FieldManager owns the fields of everything the suites apply.
+const FieldManager = "keyconform-suites"
+
+// Apply applies obj server-side as FieldManager, taking fields over from
+// any other manager, as `kubectl apply --server-side --force-conflicts`
+// does: the object ends as the manifest says, and a field the suites
+// applied before and the manifest no longer has is removed. Field
+// validation is strict: a field the cluster's CRD does not know is an
+// error, never a silently different test. obj is left as it was.
+func Apply(ctx context.Context, res *resources.Resources, obj k8s.Object) error {
+	u, err := applyConfiguration(obj)
+	if err != nil {
+		return err
+	}
+	data, err := json.Marshal(u.Object)
+	if err != nil {
+		return fmt.Errorf("encoding %s %s: %w", u.GetKind(), u.GetName(), err)
+	}
+	return res.Patch(ctx, u, k8s.Patch{PatchType: types.ApplyPatchType, Data: data}, func(o *metav1.PatchOptions) {
+		o.FieldManager, o.Force, o.FieldValidation = FieldManager, ptr.To(true), metav1.FieldValidationStrict
+	})
+}
+
+// applyConfiguration is obj as an apply request: unstructured, without
+// what the server sets, and a Secret's stringData moved into data. The API
+// server turns stringData into data on every write, so a key applied as
+// stringData is owned under a field that never exists, and removing it
+// from the manifest would leave it in the Secret.
+func applyConfiguration(obj k8s.Object) (*unstructured.Unstructured, error) {
 	gvk, err := kindOf(obj)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	c := res.GetControllerRuntimeClient()
-	strict := client.FieldValidation(metav1.FieldValidationStrict)
-	err = c.Create(ctx, obj, strict)
-	if err == nil || !apierrors.IsAlreadyExists(err) {
-		return "create", err
+	fields, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj.DeepCopyObject())
+	if err != nil {
+		return nil, fmt.Errorf("converting %s %s: %w", gvk.Kind, obj.GetName(), err)
 	}
-	return "update", retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		current := &unstructured.Unstructured{}
-		current.SetGroupVersionKind(gvk)
-		if err := res.Get(ctx, obj.GetName(), obj.GetNamespace(), current); err != nil {
-			return err
-		}
-		obj.SetResourceVersion(current.GetResourceVersion())
-		return c.Update(ctx, obj, strict)
-	})
+	u := &unstructured.Unstructured{Object: fields}
+	u.SetGroupVersionKind(gvk)
+	for _, f := range []string{"resourceVersion", "uid", "creationTimestamp", "managedFields", "generation"} {
+		unstructured.RemoveNestedField(u.Object, "metadata", f)
+	}
+	unstructured.RemoveNestedField(u.Object, "status")
+	if gvk.Group != "" || gvk.Kind != "Secret" {
+		return u, nil
+	}
+	stringData, _, err := unstructured.NestedStringMap(u.Object, "stringData")
+	if err != nil {
+		return nil, fmt.Errorf("Secret %s: stringData: %w", u.GetName(), err)
+	}
+	if len(stringData) == 0 {
+		return u, nil
+	}
+	data, _, err := unstructured.NestedMap(u.Object, "data")
+	if err != nil {
+		return nil, fmt.Errorf("Secret %s: data: %w", u.GetName(), err)
+	}
+	if data == nil {
+		data = map[string]any{}
+	}
+	// As the API server does: stringData wins over data.
+	for k, v := range stringData {
+		data[k] = base64.StdEncoding.EncodeToString([]byte(v))
+	}
+	unstructured.RemoveNestedField(u.Object, "stringData")
+	return u, unstructured.SetNestedMap(u.Object, data, "data")
 }
 
 // deleteObject deletes obj; an object already gone is fine.

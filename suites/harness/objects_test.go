@@ -2,22 +2,26 @@ package harness
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
-
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/e2e-framework/klient/k8s"
 	"sigs.k8s.io/e2e-framework/klient/k8s/resources"
 
 	"github.com/keyconform/keyconform/internal/apiservertest"
 )
 
-// TestCreateOrReplaceIsStrict applies manifests to a real API server with
-// the Gateway API CRDs: a field the CRD does not know fails the apply,
-// on create and on replace, naming the field, instead of being dropped.
-func TestCreateOrReplaceIsStrict(t *testing.T) {
+// TestApplyIsStrict applies manifests to a real API server with the
+// Gateway API CRDs: a field the CRD does not know fails the apply, on
+// create and on update, naming the field, instead of being dropped.
+func TestApplyIsStrict(t *testing.T) {
 	res, _ := apiResources(t)
 	gateway := func(extra map[string]any) *unstructured.Unstructured {
 		spec := map[string]any{"gatewayClassName": "kgateway",
@@ -34,24 +38,55 @@ func TestCreateOrReplaceIsStrict(t *testing.T) {
 	}
 	ctx := context.Background()
 	tests := []struct {
-		name, verb, wantErr string
-		obj                 *unstructured.Unstructured
+		name, wantErr string
+		obj           *unstructured.Unstructured
 	}{
-		{"create with an unknown field", "create", `unknown field "spec.listenerz"`, gateway(map[string]any{"listenerz": []any{}})},
-		{"create", "create", "", gateway(nil)},
-		{"replace", "update", "", gateway(nil)},
-		{"replace with an unknown field", "", `unknown field "spec.infrastructur"`, gateway(map[string]any{"infrastructur": map[string]any{}})},
+		{"create with an unknown field", "listenerz", gateway(map[string]any{"listenerz": []any{}})},
+		{"create", "", gateway(nil)},
+		{"update", "", gateway(nil)},
+		{"update with an unknown field", "infrastructur", gateway(map[string]any{"infrastructur": map[string]any{}})},
 	}
 	for _, tt := range tests {
-		verb, err := CreateOrReplace(ctx, res, tt.obj)
+		err := Apply(ctx, res, tt.obj)
 		switch {
 		case tt.wantErr == "" && err != nil:
 			t.Fatalf("%s: %v", tt.name, err)
 		case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
-			t.Fatalf("%s: error %v, want one containing %q", tt.name, err, tt.wantErr)
-		case tt.wantErr == "" && verb != tt.verb:
-			t.Fatalf("%s: verb %q, want %q", tt.name, verb, tt.verb)
+			t.Fatalf("%s: error %v, want one naming %q", tt.name, err, tt.wantErr)
 		}
+	}
+}
+
+// TestApplyLeavesTheManifestsState re-applies a Secret whose manifest lost
+// a key and changed another, after someone else added a label: the key is
+// gone (though applied as stringData, which the API server stores as
+// data), the value is the new one, and the other manager's label stays.
+func TestApplyLeavesTheManifestsState(t *testing.T) {
+	res, _ := apiResources(t)
+	ctx := context.Background()
+	secret := func(stringData map[string]string) *corev1.Secret {
+		return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "keys", Namespace: "default"}, StringData: stringData}
+	}
+	first := secret(map[string]string{"client1": "k-1", "client2": "k-2"})
+	if err := Apply(ctx, res, first); err != nil {
+		t.Fatal(err)
+	}
+	if first.ResourceVersion != "" || first.Data != nil {
+		t.Errorf("Apply changed the object it was given: %+v", first)
+	}
+	other := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "keys", Namespace: "default"}}
+	if err := res.Patch(ctx, other, k8s.Patch{PatchType: types.MergePatchType, Data: []byte(`{"metadata":{"labels":{"team":"x"}}}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := Apply(ctx, res, secret(map[string]string{"client1": "k-1b"})); err != nil {
+		t.Fatal(err)
+	}
+	var got corev1.Secret
+	if err := res.Get(ctx, "keys", "default", &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Data) != 1 || string(got.Data["client1"]) != "k-1b" || got.Labels["team"] != "x" {
+		t.Errorf("Secret keys %v, labels %v; want only client1 (new value) and the label team=x", slices.Sorted(maps.Keys(got.Data)), got.Labels)
 	}
 }
 

@@ -227,7 +227,7 @@ func installCRDs(ctx context.Context, res *resources.Resources, group string, ti
 		}
 	}
 	for _, crd := range crds {
-		if _, err := harness.CreateOrReplace(ctx, res, crd); err != nil {
+		if err := harness.Apply(ctx, res, crd); err != nil {
 			return fmt.Errorf("installing CRD %s: %w", crd.GetName(), err)
 		}
 	}
@@ -238,7 +238,7 @@ func installCRDs(ctx context.Context, res *resources.Resources, group string, ti
 // resource version into the object).
 func createObjects(ctx context.Context, res *resources.Resources, objs []*unstructured.Unstructured) error {
 	for _, o := range objs {
-		if _, err := harness.CreateOrReplace(ctx, res, o.DeepCopy()); err != nil {
+		if err := harness.Apply(ctx, res, o.DeepCopy()); err != nil {
 			return fmt.Errorf("creating %s %s/%s: %w", o.GetKind(), o.GetNamespace(), o.GetName(), err)
 		}
 	}
@@ -255,7 +255,7 @@ func deploy(ctx context.Context, res *resources.Resources, files []string, timeo
 			return err
 		}
 		for _, o := range objs {
-			if _, err := harness.CreateOrReplace(ctx, res, o); err != nil {
+			if err := harness.Apply(ctx, res, o); err != nil {
 				return fmt.Errorf("applying %s: %s %s: %w", f, o.GetKind(), o.GetName(), err)
 			}
 			if o.GetKind() == "Deployment" {
