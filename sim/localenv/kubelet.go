@@ -2,7 +2,6 @@ package localenv
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -20,6 +19,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/json"
+	utilrand "k8s.io/apimachinery/pkg/util/rand"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -363,7 +363,7 @@ func (k *kubelet) startPod(ctx context.Context, d *appsv1.Deployment, rs *appsv1
 	obj := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{
 			Namespace:       d.Namespace,
-			Name:            rs.Name + "-" + randomSuffix(),
+			Name:            rs.Name + "-" + utilrand.String(5),
 			Labels:          rs.Spec.Template.Labels,
 			Annotations:     rs.Spec.Template.Annotations,
 			OwnerReferences: []metav1.OwnerReference{controllerRef(rs, "apps/v1", "ReplicaSet")},
@@ -602,16 +602,4 @@ func ptrOr(p *int32, def int32) int32 {
 		return def
 	}
 	return *p
-}
-
-// randomSuffix is the five characters a ReplicaSet appends to its pods'
-// names.
-func randomSuffix() string {
-	const alphabet = "bcdfghjklmnpqrstvwxz2456789"
-	b := make([]byte, 5)
-	_, _ = rand.Read(b)
-	for i := range b {
-		b[i] = alphabet[int(b[i])%len(alphabet)]
-	}
-	return string(b)
 }

@@ -21,6 +21,7 @@ import (
 	"sigs.k8s.io/e2e-framework/klient/decoder"
 	"sigs.k8s.io/e2e-framework/klient/k8s"
 	"sigs.k8s.io/e2e-framework/klient/k8s/resources"
+	"sigs.k8s.io/e2e-framework/klient/wait"
 
 	"github.com/keyconform/keyconform/suites/scenario"
 )
@@ -155,7 +156,7 @@ func getUnstructured(ctx context.Context, res *resources.Resources, gvk schema.G
 func awaitObject(ctx context.Context, res *resources.Resources, gvk schema.GroupVersionKind, namespace, name string,
 	poll, timeout, apiTimeout time.Duration, check func(*unstructured.Unstructured) string) error {
 	var why string
-	st := awaitConsistent(ctx, poll, timeout, 1, func(ctx context.Context) bool {
+	ready := func(ctx context.Context) (bool, error) {
 		var u *unstructured.Unstructured
 		err := withTimeout(ctx, apiTimeout, func(ctx context.Context) error {
 			var err error
@@ -164,12 +165,12 @@ func awaitObject(ctx context.Context, res *resources.Resources, gvk schema.Group
 		})
 		if err != nil {
 			why = err.Error()
-			return false
+			return false, nil
 		}
 		why = check(u)
-		return why == ""
-	})
-	if !st.Held {
+		return why == "", nil
+	}
+	if err := wait.For(ready, wait.WithContext(ctx), wait.WithTimeout(timeout), wait.WithInterval(poll), wait.WithImmediate()); err != nil {
 		return fmt.Errorf("%s %s/%s is not ready after %v: %s", gvk.Kind, namespace, name, timeout, why)
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/e2e-framework/klient/wait"
 
 	"github.com/keyconform/keyconform/suites/scenario"
 )
@@ -26,7 +27,7 @@ func (x *execution) expectCondition(ctx context.Context, s scenario.ConditionSte
 	}
 	var diffs []string
 	var leak string
-	st := awaitConsistent(ctx, x.timeouts.PollInterval, x.timeouts.StatusTimeout, 1, func(ctx context.Context) bool {
+	held := func(ctx context.Context) (bool, error) {
 		var u *unstructured.Unstructured
 		err := withTimeout(ctx, x.timeouts.APITimeout, func(ctx context.Context) error {
 			var err error
@@ -35,20 +36,21 @@ func (x *execution) expectCondition(ctx context.Context, s scenario.ConditionSte
 		})
 		if err != nil {
 			diffs = []string{err.Error()}
-			return false
+			return false, nil
 		}
 		if l := x.leakIn(*u); l != "" {
 			leak = l
-			return true
+			return true, nil
 		}
 		diffs = checkListenerConditions(u, s.Listener, s.Condition, messages)
-		return len(diffs) == 0
-	})
+		return len(diffs) == 0, nil
+	}
+	err = wait.For(held, wait.WithContext(ctx), wait.WithTimeout(x.timeouts.StatusTimeout), wait.WithInterval(x.timeouts.PollInterval), wait.WithImmediate())
 	kind := x.kind(s.Ref.Kind).Kind
 	if leak != "" {
 		return fmt.Errorf("%s %s/%s status contains an API key: %s", kind, ns, s.Ref.Name, leak)
 	}
-	if st.Held {
+	if err == nil {
 		return nil
 	}
 	return fmt.Errorf("%s %s/%s status did not reach %s within %v\nactual: %s",

@@ -13,9 +13,14 @@ import (
 	"strings"
 	"time"
 
+	apiextensionshelpers "k8s.io/apiextensions-apiserver/pkg/apihelpers"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/e2e-framework/klient/k8s"
 	"sigs.k8s.io/e2e-framework/klient/k8s/resources"
+	"sigs.k8s.io/e2e-framework/klient/wait"
+	"sigs.k8s.io/e2e-framework/klient/wait/conditions"
 	"sigs.k8s.io/e2e-framework/pkg/envconf"
 	"sigs.k8s.io/e2e-framework/pkg/envfuncs"
 	"sigs.k8s.io/e2e-framework/support"
@@ -272,21 +277,15 @@ func deploy(ctx context.Context, res *resources.Resources, files []string, timeo
 }
 
 func awaitEstablished(ctx context.Context, res *resources.Resources, crds []*unstructured.Unstructured, timeout time.Duration) error {
+	established := func(obj k8s.Object) bool {
+		var crd apiextensionsv1.CustomResourceDefinition
+		u, ok := obj.(*unstructured.Unstructured)
+		return ok && runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &crd) == nil &&
+			apiextensionshelpers.IsCRDConditionTrue(&crd, apiextensionsv1.Established)
+	}
 	for _, crd := range crds {
-		err := wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
-			u := crd.DeepCopy()
-			if err := res.Get(ctx, crd.GetName(), "", u); err != nil {
-				return false, nil
-			}
-			conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
-			for _, c := range conds {
-				m, _ := c.(map[string]any)
-				if m["type"] == "Established" && m["status"] == "True" {
-					return true, nil
-				}
-			}
-			return false, nil
-		})
+		err := wait.For(conditions.New(res).ResourceMatch(crd.DeepCopy(), established),
+			wait.WithContext(ctx), wait.WithTimeout(timeout), wait.WithInterval(500*time.Millisecond), wait.WithImmediate())
 		if err != nil {
 			return fmt.Errorf("CRD %s not established: %w", crd.GetName(), err)
 		}
