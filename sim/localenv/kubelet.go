@@ -214,7 +214,9 @@ func (k *kubelet) syncDeployments(ctx context.Context, wanted map[types.Namespac
 		wg.Go(func() {
 			slots <- struct{}{}
 			defer func() { <-slots }()
-			if err := k.syncDeployment(ctx, key, d); err != nil {
+			// A namespace being deleted takes no new ReplicaSets or pods;
+			// its Deployments are on their way out too.
+			if err := k.syncDeployment(ctx, key, d); err != nil && !apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause) {
 				mu.Lock()
 				errs = append(errs, err)
 				mu.Unlock()

@@ -34,7 +34,14 @@ import (
 // recorder. It reports whether the suite passed.
 func Run(t GinkgoTestingT) bool {
 	RegisterFailHandler(Fail)
-	return RunSpecs(t, "API key auth conformance")
+	suiteConfig, reporterConfig := GinkgoConfiguration()
+	// A spec running longer than this reports its step and last response
+	// as it runs (--poll-progress-after changes it; the ginkgo CLI passes
+	// its own value to every process).
+	if suiteConfig.PollProgressAfter == 0 {
+		suiteConfig.PollProgressAfter = 10 * time.Second
+	}
+	return RunSpecs(t, "API key auth conformance", suiteConfig, reporterConfig)
 }
 
 var (
@@ -68,6 +75,11 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 	// goes where spec output goes: shown on failure, not in the way.
 	klog.SetOutput(GinkgoWriter)
 	klog.LogToStderr(false)
+	// Errors too: klog copies them to stderr, which Ginkgo shows with any
+	// spec running at the time, passing or not.
+	quietKlog := flag.NewFlagSet("klog", flag.ContinueOnError)
+	klog.InitFlags(quietKlog)
+	must(quietKlog.Set("stderrthreshold", "FATAL"))
 	// The environment's components (the sim's control plane and data
 	// planes) also log to a file under the artifacts, which the run's leak
 	// scan reads.
@@ -135,7 +147,7 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 		}
 	}
 	runner = &harness.Runner{Env: env, Manifests: scenarios.Manifests, Timeouts: opts.Timeouts, Dialect: d,
-		Supports: opts.Selection.Supports, Hooks: opts.Hooks, Cleanup: opts.Cleanup, Log: GinkgoWriter, Progress: os.Stderr,
+		Supports: opts.Selection.Supports, Hooks: opts.Hooks, Cleanup: opts.Cleanup, Log: GinkgoWriter,
 		Keys: h.KeySeed, Artifacts: opts.Evidence}
 })
 
@@ -214,7 +226,7 @@ var _ = Describe("API key auth", func() {
 		// Its progress lines go to the spec's log: a "FAILED" line in the
 		// run's output would read as a real failure.
 		broken := &harness.Runner{Env: runner.Env, Manifests: scenarios.Manifests, Timeouts: tc, Dialect: runner.Dialect, Supports: runner.Supports,
-			Cleanup: opts.Cleanup, Log: GinkgoWriter, Progress: GinkgoWriter, Tamper: disableAPIKeyAuth}
+			Cleanup: opts.Cleanup, Log: GinkgoWriter, Tamper: disableAPIKeyAuth}
 		res := broken.Run(ctx, s)
 		Expect(res.Passed).To(BeFalse(), "MissingKey passed although every policy was rewritten without API key auth")
 		// The first step sends a valid key and expects it removed; with the

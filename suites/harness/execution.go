@@ -49,6 +49,8 @@ type execution struct {
 	lastMutation string
 	mutatedAt    time.Time
 	samples      []ConsistencySample
+	// now is the step running, for progress reports.
+	now progress
 }
 
 func (r *Runner) newExecution(s scenario.Scenario) (*execution, error) {
@@ -97,12 +99,14 @@ func (x *execution) run(ctx context.Context) error {
 	var setup []appliedObject
 	for _, f := range x.scenario.Manifests {
 		x.logf("apply %s", f)
+		x.now.setStep("setup: apply " + f)
 		applied, err := x.apply(ctx, f)
 		if err != nil {
 			return fmt.Errorf("setup: %w", err)
 		}
 		setup = append(setup, applied...)
 	}
+	x.now.setStep("setup: waiting for the Deployments to be available and the Gateways programmed")
 	if err := x.awaitReady(ctx, setup); err != nil {
 		return fmt.Errorf("setup: %w", err)
 	}
@@ -110,6 +114,7 @@ func (x *execution) run(ctx context.Context) error {
 	for i, st := range x.scenario.Steps {
 		desc := st.Describe(x.render)
 		x.logf("step %d/%d: %s", i+1, len(x.scenario.Steps), desc)
+		x.now.setStep(fmt.Sprintf("step %d/%d: %s", i+1, len(x.scenario.Steps), desc))
 		if err := x.runStep(ctx, st); err != nil {
 			return fmt.Errorf("step %d/%d failed: %s\n%w", i+1, len(x.scenario.Steps), firstLine(desc), err)
 		}

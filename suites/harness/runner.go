@@ -3,7 +3,6 @@ package harness
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"sync"
@@ -30,8 +29,6 @@ type Runner struct {
 	Cleanup bool
 	// Log receives each step as it runs, redacted.
 	Log io.Writer
-	// Progress receives a line when a scenario starts and when it ends.
-	Progress io.Writer
 	// Dialect renders the scenarios' policies for the implementation.
 	Dialect dialect.Dialect
 	// Supports says whether the run claims a feature, for Only steps; nil
@@ -79,14 +76,10 @@ type ConsistencySample struct {
 // Run runs s and cleans up after it.
 func (r *Runner) Run(ctx context.Context, s scenario.Scenario) Result {
 	start := time.Now()
-	progress := r.Progress
-	if progress == nil {
-		progress = io.Discard
-	}
-	fmt.Fprintf(progress, "[scenario] %s started\n", s.ShortName)
 	x, err := r.newExecution(s)
 	res := Result{ShortName: s.ShortName}
 	if err == nil {
+		defer x.reportProgress(ctx)()
 		err = x.run(ctx)
 		err = errors.Join(err, x.sweepLeaks(context.WithoutCancel(ctx), err != nil))
 		x.dumpDataPlanes(context.WithoutCancel(ctx), r.Artifacts)
@@ -98,15 +91,12 @@ func (r *Runner) Run(ctx context.Context, s scenario.Scenario) Result {
 	}
 	res.Duration = time.Since(start)
 	res.Passed = err == nil
-	verdict := "passed"
 	if err != nil {
-		verdict = "FAILED"
 		res.Failure = err.Error()
 		if x != nil {
 			res.Failure = x.redactor.Redact(res.Failure)
 		}
 	}
-	fmt.Fprintf(progress, "[scenario] %s %s in %.2fs\n", s.ShortName, verdict, res.Duration.Seconds())
 	return res
 }
 
