@@ -66,15 +66,18 @@ SIM_RESULTS = $(abspath $(ARTIFACTS))/results-$(SIM_RUN).json
 # The suite's leak scan lists any key found in what the run left here; a
 # baseline run's failures are judged by compare-baseline, its leaks by this.
 SIM_LEAKS = $(abspath $(ARTIFACTS))/leaks-$(SIM_RUN).txt
+# ... and failures of its setup or teardown, which are no scenario's.
+SIM_SUITE_ERRORS = $(abspath $(ARTIFACTS))/suite-errors-$(SIM_RUN).txt
 
 .PHONY: e2e-sim
 e2e-sim: tools $(if $(filter envoy-gateway,$(IMPL)),tools-envoy-gateway) ## The suites on the local environment (sim target); IMPL=envoy-gateway: on Envoy Gateway's control plane, in its dialect, compared with its baseline.
-	rm -f $(SIM_RESULTS) $(SIM_LEAKS)
+	rm -f $(SIM_RESULTS) $(SIM_LEAKS) $(SIM_SUITE_ERRORS)
 	ARTIFACTS=$(abspath $(ARTIFACTS)) $(GINKGO) $(if $(CI),--no-color) -p --procs=$(E2E_PROCS) --timeout=20m ./suites -- \
 		--target=sim --poll-interval=20ms $(if $(filter-out keyconform,$(IMPL)),--implementation=$(IMPL)) $(E2E_ARGS) \
 		$(if $(SIM_BASELINE),|| echo "[baseline] the suite reported failures; comparing them with $(SIM_BASELINE)")
 	$(if $(SIM_BASELINE),$(GO) run ./suites/cmd/compare-baseline -baseline $(SIM_BASELINE) -results $(SIM_RESULTS))
 	$(if $(SIM_BASELINE),@if [ -s $(SIM_LEAKS) ]; then cat $(SIM_LEAKS); echo "[leaks] API keys in what the run left: see $(SIM_LEAKS)"; exit 1; fi)
+	$(if $(SIM_BASELINE),@if [ -s $(SIM_SUITE_ERRORS) ]; then cat $(SIM_SUITE_ERRORS); echo "[suite] the suite's own setup or teardown failed: see the output above"; exit 1; fi)
 
 .PHONY: reliability
 reliability: tools ## About 1000 requests/s through the reference implementation while faults happen one at a time; fails on any request wrongly allowed (figures: $(ARTIFACTS)/reliability/reliability.json).

@@ -60,6 +60,7 @@ func WriteReports(r types.Report, opts Options, dialectName string) {
 		fmt.Fprintf(os.Stderr, "[suite] warning: the conformance report is incomplete: %v (set --organization --project --url --version --contact)\n", err)
 	}
 	writeJSON(filepath.Join(opts.Artifacts, "results-"+opts.RunName+".json"), scenarioResults(r))
+	writeSuiteErrors(filepath.Join(opts.Artifacts, "suite-errors-"+opts.RunName+".txt"), r)
 	stats := harness.SummarizeConsistency(consistencySamples(r))
 	writeJSON(filepath.Join(opts.Artifacts, "consistency-"+opts.RunName+".json"), stats)
 
@@ -89,6 +90,35 @@ func setupFailure(r types.Report) string {
 		}
 	}
 	return ""
+}
+
+// suiteErrors are the failures of the suite's own nodes (setup, teardown),
+// one line each: not a scenario's outcome, so a baseline comparison,
+// which looks at scenarios only, must not pass over them.
+func suiteErrors(r types.Report) []string {
+	var out []string
+	for _, spec := range r.SpecReports {
+		if spec.LeafNodeType != types.NodeTypeIt && spec.State.Is(types.SpecStateFailureStates) {
+			out = append(out, fmt.Sprintf("%s %s: %s", spec.LeafNodeType, spec.State, firstLine(spec.Failure.Message)))
+		}
+	}
+	return out
+}
+
+// writeSuiteErrors writes suiteErrors to path, empty when there are none.
+func writeSuiteErrors(path string, r types.Report) {
+	var b strings.Builder
+	for _, e := range suiteErrors(r) {
+		b.WriteString(e + "\n")
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, "[suite]", err)
+	}
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
 }
 
 // scenarioStates maps Ginkgo's spec states to the report's.
