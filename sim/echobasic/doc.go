@@ -33,7 +33,15 @@
 //
 // GRPC_ECHO_SERVER, TCP_ECHO_SERVER and UDP_ECHO_SERVER (any non-empty
 // value, checked in that order) switch the image to its gRPC, TCP or UDP
-// echo servers. Those are not implemented: [Serve], [Start] and [Ports]
+// echo servers. [Start] serves the gRPC one, the conformance suite's
+// grpc-infra-backend: the GrpcEcho service of the conformance module's
+// generated types (Echo and EchoTwo; EchoThree is unimplemented, as in the
+// image) with server reflection, plaintext on HTTP_PORT and, when
+// TLS_SERVER_CERT and TLS_SERVER_PRIV_KEY (spelt so in this mode) are set,
+// over TLS on HTTPS_PORT; each answer carries the full method name, the
+// :authority, every header and the pod's context, and over TLS what was
+// negotiated. There is no h2c port then, and [Serve] refuses the mode. The
+// TCP and UDP servers are not implemented: [Serve], [Start] and [Ports]
 // return an error wrapping [ErrModeNotImplemented] that names the variable.
 //
 // # Endpoints of the HTTP and HTTPS listeners

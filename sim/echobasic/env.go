@@ -10,16 +10,22 @@ import (
 // that selects one of the image's non-HTTP echo servers.
 var ErrModeNotImplemented = errors.New("echo mode not implemented in process")
 
+// grpcModeVar switches the image to its gRPC echo server; it is checked
+// before modeVars.
+const grpcModeVar = "GRPC_ECHO_SERVER"
+
 // modeVars select the image's other servers, in the order the image checks
 // them: the first one set wins, so it is the one an error names.
 var modeVars = []struct{ name, server string }{
-	{"GRPC_ECHO_SERVER", "gRPC"},
 	{"TCP_ECHO_SERVER", "TCP"},
 	{"UDP_ECHO_SERVER", "UDP"},
 }
 
 // config is the image's view of its environment.
 type config struct {
+	// grpc is the gRPC echo server's mode: HTTP_PORT serves gRPC in
+	// plaintext, HTTPS_PORT over TLS, and there is no h2c port.
+	grpc bool
 	// httpPortText is HTTP_PORT as written: the image echoes the text, not
 	// the number.
 	httpPortText string
@@ -36,6 +42,8 @@ type config struct {
 // tlsFiles are the paths of the HTTPS listener's PEM files.
 type tlsFiles struct {
 	cert, key string
+	// keyVar names the variable key came from, for errors.
+	keyVar string
 	// clientCAs is empty when client certificates are not asked for.
 	clientCAs string
 }
@@ -43,13 +51,15 @@ type tlsFiles struct {
 // parseEnv reads env as the image reads its environment. An unset variable
 // and an empty one are the same to the image (it uses os.Getenv).
 func parseEnv(env map[string]string) (config, error) {
+	grpc := env[grpcModeVar] != ""
 	for _, m := range modeVars {
-		if env[m.name] != "" {
+		if !grpc && env[m.name] != "" {
 			return config{}, fmt.Errorf("echobasic: %s=%q selects the image's %s echo server: %w",
 				m.name, env[m.name], m.server, ErrModeNotImplemented)
 		}
 	}
 	c := config{
+		grpc:         grpc,
 		httpPortText: valueOr(env, "HTTP_PORT", "3000"),
 		namespace:    env["NAMESPACE"],
 		ingress:      env["INGRESS_NAME"],
@@ -60,18 +70,23 @@ func parseEnv(env map[string]string) (config, error) {
 	if c.httpPort, err = port("HTTP_PORT", c.httpPortText); err != nil {
 		return config{}, err
 	}
-	if c.h2cPort, err = port("H2C_PORT", valueOr(env, "H2C_PORT", "3001")); err != nil {
+	// The gRPC server names its key TLS_SERVER_PRIV_KEY, the HTTP one
+	// TLS_SERVER_PRIVKEY, and asks for no client certificate.
+	keyVar, clientCAs := "TLS_SERVER_PRIVKEY", env["TLS_CLIENT_CACERTS"]
+	if grpc {
+		keyVar, clientCAs = "TLS_SERVER_PRIV_KEY", ""
+	} else if c.h2cPort, err = port("H2C_PORT", valueOr(env, "H2C_PORT", "3001")); err != nil {
 		return config{}, err
 	}
-	// The image turns HTTPS on only with both the certificate and its key;
+	// The image turns TLS on only with both the certificate and its key;
 	// one of them alone, or the client CAs alone, leave it off.
-	if env["TLS_SERVER_CERT"] == "" || env["TLS_SERVER_PRIVKEY"] == "" {
+	if env["TLS_SERVER_CERT"] == "" || env[keyVar] == "" {
 		return c, nil
 	}
 	if c.httpsPort, err = port("HTTPS_PORT", valueOr(env, "HTTPS_PORT", "8443")); err != nil {
 		return config{}, err
 	}
-	c.files = &tlsFiles{cert: env["TLS_SERVER_CERT"], key: env["TLS_SERVER_PRIVKEY"], clientCAs: env["TLS_CLIENT_CACERTS"]}
+	c.files = &tlsFiles{cert: env["TLS_SERVER_CERT"], key: env[keyVar], keyVar: keyVar, clientCAs: clientCAs}
 	return c, nil
 }
 
@@ -94,10 +109,12 @@ func port(name, text string) (int, error) {
 }
 
 // Ports returns the ports the image listens on for env: HTTP (HTTP_PORT,
-// default 3000), h2c (H2C_PORT, default 3001, always open) and HTTPS
-// (HTTPS_PORT, default 8443; 0 when TLS_SERVER_CERT and TLS_SERVER_PRIVKEY
-// are not both set). The error is the one Serve and Start would return for
-// env: a port that is not a number, or a non-HTTP echo mode.
+// default 3000), h2c (H2C_PORT, default 3001, always open but in gRPC
+// mode, where it is 0) and HTTPS (HTTPS_PORT, default 8443; 0 when
+// TLS_SERVER_CERT and TLS_SERVER_PRIVKEY, in gRPC mode
+// TLS_SERVER_PRIV_KEY, are not both set). In gRPC mode the HTTP and HTTPS
+// ports serve gRPC. The error is the one Start would return for env: a
+// port that is not a number, or the TCP or UDP echo mode.
 func Ports(env map[string]string) (httpPort, h2cPort, httpsPort int, err error) {
 	c, err := parseEnv(env)
 	if err != nil {

@@ -29,10 +29,13 @@ func TestPorts(t *testing.T) {
 		{name: "bad h2c port", env: map[string]string{"H2C_PORT": "70000"}, wantErr: `H2C_PORT="70000"`},
 		{name: "bad https port ignored when tls off", env: map[string]string{"HTTPS_PORT": "x"}, http: 3000, h2c: 3001},
 		{name: "bad https port", env: map[string]string{"HTTPS_PORT": "0", "TLS_SERVER_CERT": "/c", "TLS_SERVER_PRIVKEY": "/k"}, wantErr: `HTTPS_PORT="0"`},
-		{name: "grpc mode", env: map[string]string{"GRPC_ECHO_SERVER": "1"}, wantErr: "GRPC_ECHO_SERVER", wantNotImplemented: true},
+		{name: "grpc mode", env: map[string]string{"GRPC_ECHO_SERVER": "1"}, http: 3000},
+		{name: "grpc tls, its key variable", env: map[string]string{"GRPC_ECHO_SERVER": "1", "TLS_SERVER_CERT": "/c", "TLS_SERVER_PRIV_KEY": "/k"}, http: 3000, https: 8443},
+		{name: "grpc ignores the http key variable", env: map[string]string{"GRPC_ECHO_SERVER": "1", "TLS_SERVER_CERT": "/c", "TLS_SERVER_PRIVKEY": "/k"}, http: 3000},
+		{name: "grpc ignores H2C_PORT", env: map[string]string{"GRPC_ECHO_SERVER": "1", "H2C_PORT": "x"}, http: 3000},
 		{name: "tcp mode", env: map[string]string{"TCP_ECHO_SERVER": "1"}, wantErr: "TCP_ECHO_SERVER", wantNotImplemented: true},
 		{name: "udp mode", env: map[string]string{"UDP_ECHO_SERVER": "true"}, wantErr: "UDP_ECHO_SERVER", wantNotImplemented: true},
-		{name: "grpc checked first", env: map[string]string{"UDP_ECHO_SERVER": "1", "GRPC_ECHO_SERVER": "1"}, wantErr: "GRPC_ECHO_SERVER", wantNotImplemented: true},
+		{name: "grpc checked first", env: map[string]string{"UDP_ECHO_SERVER": "1", "GRPC_ECHO_SERVER": "1"}, http: 3000},
 		{name: "empty mode is http", env: map[string]string{"TCP_ECHO_SERVER": ""}, http: 3000, h2c: 3001},
 	}
 	for _, tt := range tests {

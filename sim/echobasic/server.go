@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"google.golang.org/grpc"
 )
 
 // Server is one echo-basic container: its listeners and what they share,
@@ -26,6 +28,8 @@ type Server struct {
 	mu      sync.Mutex
 	closed  bool
 	servers []*http.Server
+	// grpcServers serve the gRPC mode.
+	grpcServers []*grpc.Server
 	// hijacked are the WebSocket connections, which http.Server.Close
 	// leaves open; a stopped container closes every socket it had.
 	hijacked map[io.Closer]struct{}
@@ -82,6 +86,9 @@ func Serve(ln net.Listener, env map[string]string) (*Server, error) {
 	s, err := newServer(env, nil)
 	if err != nil {
 		return nil, err
+	}
+	if s.cfg.grpc {
+		return nil, fmt.Errorf("echobasic: %s selects the gRPC echo server, which Start serves", grpcModeVar)
 	}
 	s.serve(ln, &http.Server{Handler: s.routes(), ErrorLog: s.errLog}, "http", s.cfg.httpPortText, nil)
 	return s, nil
@@ -147,6 +154,12 @@ func Start(o Options) (*Server, error) {
 		}
 		return ln, nil
 	}
+	if s.cfg.grpc {
+		if err := s.startGRPC(o, listen); err != nil {
+			return nil, errors.Join(err, s.Close())
+		}
+		return s, nil
+	}
 	ln, err := listen(s.cfg.httpPort)
 	if err != nil {
 		return nil, err
@@ -206,9 +219,13 @@ func (s *Server) Close() error {
 	}
 	s.closed = true
 	close(s.stop)
-	servers, conns, failed := s.servers, s.hijacked, s.failed
+	servers, grpcServers, conns, failed := s.servers, s.grpcServers, s.hijacked, s.failed
 	s.hijacked = nil
 	s.mu.Unlock()
+
+	for _, srv := range grpcServers {
+		srv.Stop()
+	}
 
 	errs := []error{failed}
 	for _, srv := range servers {

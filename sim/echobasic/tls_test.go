@@ -262,7 +262,7 @@ func TestServeListenersOneByOne(t *testing.T) {
 	defer plain.Close()
 	ln := listen()
 	defer ln.Close()
-	if err := plain.ServeTLS(ln, mapFS(files)); err == nil || !strings.Contains(err.Error(), "HTTPS is off") {
+	if err := plain.ServeTLS(ln, mapFS(files)); err == nil || !strings.Contains(err.Error(), "TLS is off") {
 		t.Errorf("ServeTLS without TLS env: %v", err)
 	}
 }

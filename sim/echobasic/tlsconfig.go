@@ -13,10 +13,10 @@ import (
 func (s *Server) tlsConfig(readFile func(string) ([]byte, error)) (*tls.Config, error) {
 	f := s.cfg.files
 	if f == nil {
-		return nil, errors.New("echobasic: HTTPS is off: TLS_SERVER_CERT and TLS_SERVER_PRIVKEY are not both set")
+		return nil, errors.New("echobasic: TLS is off: TLS_SERVER_CERT and its key (TLS_SERVER_PRIVKEY, or TLS_SERVER_PRIV_KEY in gRPC mode) are not both set")
 	}
 	if readFile == nil {
-		return nil, errors.New("echobasic: HTTPS is on but no ReadFile was given to read its files")
+		return nil, errors.New("echobasic: TLS is on but no ReadFile was given to read its files")
 	}
 	// Everything else is left at Go's defaults, as in the image (TLS 1.2
 	// and up, Go's cipher suites).
@@ -41,11 +41,11 @@ func (s *Server) tlsConfig(readFile func(string) ([]byte, error)) (*tls.Config, 
 	}
 	keyPEM, err := readFile(f.key)
 	if err != nil {
-		return nil, fmt.Errorf("echobasic: reading TLS_SERVER_PRIVKEY: %w", err)
+		return nil, fmt.Errorf("echobasic: reading %s: %w", f.keyVar, err)
 	}
 	pair, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
-		return nil, fmt.Errorf("echobasic: TLS_SERVER_CERT %q and TLS_SERVER_PRIVKEY %q: %w", f.cert, f.key, err)
+		return nil, fmt.Errorf("echobasic: TLS_SERVER_CERT %q and %s %q: %w", f.cert, f.keyVar, f.key, err)
 	}
 	cfg.Certificates = []tls.Certificate{pair}
 	return cfg, nil
