@@ -40,9 +40,15 @@
 // TLS_SERVER_CERT and TLS_SERVER_PRIV_KEY (spelt so in this mode) are set,
 // over TLS on HTTPS_PORT; each answer carries the full method name, the
 // :authority, every header and the pod's context, and over TLS what was
-// negotiated. There is no h2c port then, and [Serve] refuses the mode. The
-// TCP and UDP servers are not implemented: [Serve], [Start] and [Ports]
-// return an error wrapping [ErrModeNotImplemented] that names the variable.
+// negotiated. There is no h2c port then, and [Serve] refuses the mode.
+// [Start] serves the TCP one too, the suite's tcp-backend: TCP_PORT
+// (default 3000) in plaintext and, with TLS_SERVER_CERT and
+// TLS_SERVER_PRIV_KEY, TLS_PORT (default 8443) over TLS; a connection is
+// welcomed with "Gateway API Test TCP Server", then TEST is answered with
+// the pod's context (and the TLS state) as JSON, IS_TLS with true or
+// false, PING with PONG, one line each. The UDP server is not implemented:
+// [Serve], [Start] and [Ports] return an error wrapping
+// [ErrModeNotImplemented] that names the variable.
 //
 // # Endpoints of the HTTP and HTTPS listeners
 //

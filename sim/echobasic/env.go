@@ -14,18 +14,25 @@ var ErrModeNotImplemented = errors.New("echo mode not implemented in process")
 // before modeVars.
 const grpcModeVar = "GRPC_ECHO_SERVER"
 
-// modeVars select the image's other servers, in the order the image checks
-// them: the first one set wins, so it is the one an error names.
-var modeVars = []struct{ name, server string }{
-	{"TCP_ECHO_SERVER", "TCP"},
-	{"UDP_ECHO_SERVER", "UDP"},
-}
+// tcpModeVar switches the image to its TCP echo server, unless
+// grpcModeVar is set too.
+const tcpModeVar = "TCP_ECHO_SERVER"
+
+// udpModeVar selects the image's UDP echo server, which is not served here.
+const udpModeVar = "UDP_ECHO_SERVER"
 
 // config is the image's view of its environment.
 type config struct {
 	// grpc is the gRPC echo server's mode: HTTP_PORT serves gRPC in
 	// plaintext, HTTPS_PORT over TLS, and there is no h2c port.
 	grpc bool
+	// tcp is the TCP echo server's mode: TCP_PORT (default 3000, kept in
+	// httpPort) in plaintext, TLS_PORT (default 8443, in httpsPort) over
+	// TLS, and no HTTP at all.
+	tcp bool
+	// tlsPortText is TLS_PORT as written in TCP mode, which the image
+	// echoes whether TLS is on or not.
+	tlsPortText string
 	// httpPortText is HTTP_PORT as written: the image echoes the text, not
 	// the number.
 	httpPortText string
@@ -52,28 +59,38 @@ type tlsFiles struct {
 // and an empty one are the same to the image (it uses os.Getenv).
 func parseEnv(env map[string]string) (config, error) {
 	grpc := env[grpcModeVar] != ""
-	for _, m := range modeVars {
-		if !grpc && env[m.name] != "" {
-			return config{}, fmt.Errorf("echobasic: %s=%q selects the image's %s echo server: %w",
-				m.name, env[m.name], m.server, ErrModeNotImplemented)
-		}
+	tcp := !grpc && env[tcpModeVar] != ""
+	if !grpc && !tcp && env[udpModeVar] != "" {
+		return config{}, fmt.Errorf("echobasic: %s=%q selects the image's UDP echo server: %w",
+			udpModeVar, env[udpModeVar], ErrModeNotImplemented)
+	}
+	portVar, tlsPortVar := "HTTP_PORT", "HTTPS_PORT"
+	if tcp {
+		portVar, tlsPortVar = "TCP_PORT", "TLS_PORT"
 	}
 	c := config{
 		grpc:         grpc,
-		httpPortText: valueOr(env, "HTTP_PORT", "3000"),
+		tcp:          tcp,
+		httpPortText: valueOr(env, portVar, "3000"),
 		namespace:    env["NAMESPACE"],
 		ingress:      env["INGRESS_NAME"],
 		service:      env["SERVICE_NAME"],
 		pod:          env["POD_NAME"],
 	}
 	var err error
-	if c.httpPort, err = port("HTTP_PORT", c.httpPortText); err != nil {
+	if c.httpPort, err = port(portVar, c.httpPortText); err != nil {
 		return config{}, err
 	}
-	// The gRPC server names its key TLS_SERVER_PRIV_KEY, the HTTP one
-	// TLS_SERVER_PRIVKEY, and asks for no client certificate.
+	if tcp {
+		c.tlsPortText = valueOr(env, tlsPortVar, "8443")
+		if _, err = port(tlsPortVar, c.tlsPortText); err != nil {
+			return config{}, err
+		}
+	}
+	// The gRPC and TCP servers name the key TLS_SERVER_PRIV_KEY, the HTTP
+	// one TLS_SERVER_PRIVKEY, and ask for no client certificate.
 	keyVar, clientCAs := "TLS_SERVER_PRIVKEY", env["TLS_CLIENT_CACERTS"]
-	if grpc {
+	if grpc || tcp {
 		keyVar, clientCAs = "TLS_SERVER_PRIV_KEY", ""
 	} else if c.h2cPort, err = port("H2C_PORT", valueOr(env, "H2C_PORT", "3001")); err != nil {
 		return config{}, err
@@ -83,7 +100,7 @@ func parseEnv(env map[string]string) (config, error) {
 	if env["TLS_SERVER_CERT"] == "" || env[keyVar] == "" {
 		return c, nil
 	}
-	if c.httpsPort, err = port("HTTPS_PORT", valueOr(env, "HTTPS_PORT", "8443")); err != nil {
+	if c.httpsPort, err = port(tlsPortVar, valueOr(env, tlsPortVar, "8443")); err != nil {
 		return config{}, err
 	}
 	c.files = &tlsFiles{cert: env["TLS_SERVER_CERT"], key: env[keyVar], keyVar: keyVar, clientCAs: clientCAs}
@@ -111,10 +128,11 @@ func port(name, text string) (int, error) {
 // Ports returns the ports the image listens on for env: HTTP (HTTP_PORT,
 // default 3000), h2c (H2C_PORT, default 3001, always open but in gRPC
 // mode, where it is 0) and HTTPS (HTTPS_PORT, default 8443; 0 when
-// TLS_SERVER_CERT and TLS_SERVER_PRIVKEY, in gRPC mode
+// TLS_SERVER_CERT and TLS_SERVER_PRIVKEY, in gRPC and TCP modes
 // TLS_SERVER_PRIV_KEY, are not both set). In gRPC mode the HTTP and HTTPS
-// ports serve gRPC. The error is the one Start would return for env: a
-// port that is not a number, or the TCP or UDP echo mode.
+// ports serve gRPC; in TCP mode they are TCP_PORT and TLS_PORT. The error
+// is the one Start would return for env: a port that is not a number, or
+// the UDP echo mode.
 func Ports(env map[string]string) (httpPort, h2cPort, httpsPort int, err error) {
 	c, err := parseEnv(env)
 	if err != nil {

@@ -33,7 +33,11 @@ func TestPorts(t *testing.T) {
 		{name: "grpc tls, its key variable", env: map[string]string{"GRPC_ECHO_SERVER": "1", "TLS_SERVER_CERT": "/c", "TLS_SERVER_PRIV_KEY": "/k"}, http: 3000, https: 8443},
 		{name: "grpc ignores the http key variable", env: map[string]string{"GRPC_ECHO_SERVER": "1", "TLS_SERVER_CERT": "/c", "TLS_SERVER_PRIVKEY": "/k"}, http: 3000},
 		{name: "grpc ignores H2C_PORT", env: map[string]string{"GRPC_ECHO_SERVER": "1", "H2C_PORT": "x"}, http: 3000},
-		{name: "tcp mode", env: map[string]string{"TCP_ECHO_SERVER": "1"}, wantErr: "TCP_ECHO_SERVER", wantNotImplemented: true},
+		{name: "tcp mode", env: map[string]string{"TCP_ECHO_SERVER": "1"}, http: 3000},
+		{name: "tcp mode, its ports and key variable", env: map[string]string{"TCP_ECHO_SERVER": "1", "TCP_PORT": "4000", "TLS_PORT": "4443",
+			"TLS_SERVER_CERT": "/c", "TLS_SERVER_PRIV_KEY": "/k", "HTTP_PORT": "x"}, http: 4000, https: 4443},
+		{name: "tcp mode checks TLS_PORT though TLS is off", env: map[string]string{"TCP_ECHO_SERVER": "1", "TLS_PORT": "tls"}, wantErr: `TLS_PORT="tls"`},
+		{name: "grpc wins over tcp", env: map[string]string{"TCP_ECHO_SERVER": "1", "GRPC_ECHO_SERVER": "1", "TCP_PORT": "x"}, http: 3000},
 		{name: "udp mode", env: map[string]string{"UDP_ECHO_SERVER": "true"}, wantErr: "UDP_ECHO_SERVER", wantNotImplemented: true},
 		{name: "grpc checked first", env: map[string]string{"UDP_ECHO_SERVER": "1", "GRPC_ECHO_SERVER": "1"}, http: 3000},
 		{name: "empty mode is http", env: map[string]string{"TCP_ECHO_SERVER": ""}, http: 3000, h2c: 3001},
@@ -61,13 +65,13 @@ func TestPorts(t *testing.T) {
 }
 
 func TestServeAndStartRefuseOtherModes(t *testing.T) {
-	env := map[string]string{"TCP_ECHO_SERVER": "1"}
+	env := map[string]string{"UDP_ECHO_SERVER": "1"}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	if _, err := Serve(ln, env); !errors.Is(err, ErrModeNotImplemented) || !strings.Contains(err.Error(), "TCP_ECHO_SERVER") {
+	if _, err := Serve(ln, env); !errors.Is(err, ErrModeNotImplemented) || !strings.Contains(err.Error(), "UDP_ECHO_SERVER") {
 		t.Errorf("Serve error = %v", err)
 	}
 	bound := false

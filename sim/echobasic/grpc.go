@@ -88,17 +88,13 @@ func tlsAssertions(st tls.ConnectionState) *pb.TLSAssertions {
 }
 
 // startGRPC opens the gRPC mode's listeners: plaintext on HTTP_PORT, TLS
-// on HTTPS_PORT when the certificate and key are set, each with the echo
+// on HTTPS_PORT with tlsCfg (the certificate and key set), each with the echo
 // service and server reflection, as the image registers them.
-func (s *Server) startGRPC(o Options, listen func(int) (net.Listener, error)) error {
+func (s *Server) startGRPC(tlsCfg *tls.Config, listen func(int) (net.Listener, error)) error {
 	pod := &pb.Context{Namespace: s.cfg.namespace, Ingress: s.cfg.ingress, ServiceName: s.cfg.service, Pod: s.cfg.pod}
 	var creds credentials.TransportCredentials
-	if s.cfg.files != nil {
-		cfg, err := s.tlsConfig(o.ReadFile)
-		if err != nil {
-			return err
-		}
-		creds = credentials.NewTLS(cfg)
+	if tlsCfg != nil {
+		creds = credentials.NewTLS(tlsCfg)
 	}
 	ln, err := listen(s.cfg.httpPort)
 	if err != nil {

@@ -87,8 +87,8 @@ func Serve(ln net.Listener, env map[string]string) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.cfg.grpc {
-		return nil, fmt.Errorf("echobasic: %s selects the gRPC echo server, which Start serves", grpcModeVar)
+	if s.cfg.grpc || s.cfg.tcp {
+		return nil, fmt.Errorf("echobasic: %s or %s selects a server other than HTTP, which Start serves", grpcModeVar, tcpModeVar)
 	}
 	s.serve(ln, &http.Server{Handler: s.routes(), ErrorLog: s.errLog}, "http", s.cfg.httpPortText, nil)
 	return s, nil
@@ -154,28 +154,39 @@ func Start(o Options) (*Server, error) {
 		}
 		return ln, nil
 	}
-	if s.cfg.grpc {
-		if err := s.startGRPC(o, listen); err != nil {
-			return nil, errors.Join(err, s.Close())
-		}
-		return s, nil
+	switch {
+	case s.cfg.grpc:
+		err = s.startGRPC(tlsCfg, listen)
+	case s.cfg.tcp:
+		err = s.startTCP(tlsCfg, listen)
+	default:
+		err = s.startHTTP(tlsCfg, listen)
 	}
+	if err != nil {
+		return nil, errors.Join(err, s.Close())
+	}
+	return s, nil
+}
+
+// startHTTP opens the HTTP mode's listeners: HTTP, h2c and, with tlsCfg,
+// HTTPS.
+func (s *Server) startHTTP(tlsCfg *tls.Config, listen func(int) (net.Listener, error)) error {
 	ln, err := listen(s.cfg.httpPort)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	s.serve(ln, &http.Server{Handler: s.routes(), ErrorLog: s.errLog}, "http", s.cfg.httpPortText, nil)
 	if ln, err = listen(s.cfg.h2cPort); err != nil {
-		return nil, err
+		return err
 	}
 	s.ServeH2C(ln)
 	if tlsCfg != nil {
 		if ln, err = listen(s.cfg.httpsPort); err != nil {
-			return nil, err
+			return err
 		}
 		s.serveTLS(ln, tlsCfg)
 	}
-	return s, nil
+	return nil
 }
 
 // serve runs srv on ln in the background; tlsCfg non-nil makes it HTTPS.
