@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -63,6 +65,25 @@ type kubelet struct {
 
 	mu   sync.Mutex
 	pods map[types.NamespacedName]*runningPod
+	// volumesPending says a pass left a pod waiting for a Secret or
+	// ConfigMap it mounts.
+	volumesPending atomic.Bool
+}
+
+// volumeRetry is how soon a pass is retried when a pod waits for a volume
+// source.
+const volumeRetry = 200 * time.Millisecond
+
+// volumeSourcesExist says whether every Secret and ConfigMap spec's
+// containers mount, and are not optional, exists in namespace.
+func (k *kubelet) volumeSourcesExist(ctx context.Context, namespace string, spec *corev1.PodSpec) error {
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: namespace}, Spec: *spec}
+	for i := range spec.Containers {
+		if _, err := newPodFS(ctx, k.reader, pod, &spec.Containers[i]); apierrors.IsNotFound(err) {
+			return err
+		}
+	}
+	return nil
 }
 
 type runningPod struct {
@@ -130,7 +151,11 @@ func (k *kubelet) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile
 		return reconcile.Result{}, fmt.Errorf("listing services: %w", err)
 	}
 	errs = append(errs, k.applySlices(ctx, endpointSlices(services.Items, pods)))
-	return reconcile.Result{}, errors.Join(errs...)
+	var res reconcile.Result
+	if k.volumesPending.Swap(false) {
+		res.RequeueAfter = volumeRetry
+	}
+	return res, errors.Join(errs...)
 }
 
 // runnable says every container of the Deployment runs an image the
@@ -252,6 +277,14 @@ func (k *kubelet) syncDeployment(ctx context.Context, key types.NamespacedName, 
 		errs = append(errs, k.deletePod(ctx, rp))
 	}
 	for len(mine) < want {
+		if err := k.volumeSourcesExist(ctx, d.Namespace, &rs.Spec.Template.Spec); err != nil {
+			// As a kubelet keeps a pod ContainerCreating until its Secrets
+			// and ConfigMaps exist (manifests often create them after the
+			// Deployment), the pod waits; the pass is retried shortly.
+			k.log.Info("waiting for a volume source of the pod", "deployment", key.String(), "reason", err.Error())
+			k.volumesPending.Store(true)
+			break
+		}
 		rp, err := k.startPod(ctx, d, rs, hash)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("deployment %s: %w", key, err))
