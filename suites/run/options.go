@@ -179,6 +179,11 @@ var simIdentity = map[string]confv1.Implementation{
 		Version: egmodule.Version, Contact: []string{"https://github.com/envoyproxy/gateway/blob/main/GOVERNANCE.md"}},
 }
 
+// SimIdentity is who the sim target runs for a dialect (kgateway: the
+// project's reference controller; envoy-gateway: Envoy Gateway), as
+// reports name it.
+func SimIdentity(dialect string) confv1.Implementation { return simIdentity[dialect] }
+
 // kgatewayIdentity is kgateway's, for the report of the kind target with
 // --kind-install=kgateway (the version is the chart's).
 var kgatewayIdentity = confv1.Implementation{Organization: "kgateway-dev", Project: "kgateway",

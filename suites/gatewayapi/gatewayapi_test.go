@@ -1,0 +1,79 @@
+package gatewayapi
+
+import (
+	"context"
+	"flag"
+	"log/slog"
+	"os"
+	"testing"
+
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientset "k8s.io/client-go/kubernetes"
+	"k8s.io/klog/v2"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	v1 "sigs.k8s.io/gateway-api/apis/v1"
+	"sigs.k8s.io/gateway-api/apis/v1alpha2"
+	"sigs.k8s.io/gateway-api/apis/v1alpha3"
+	xv1alpha1 "sigs.k8s.io/gateway-api/apisx/v1alpha1"
+	"sigs.k8s.io/gateway-api/conformance"
+	"sigs.k8s.io/gateway-api/conformance/utils/suite"
+
+	"github.com/keyconform/keyconform/suites/run"
+	"github.com/keyconform/keyconform/suites/targets"
+)
+
+var flags = RegisterFlags(flag.CommandLine)
+
+// TestGatewayAPIConformance runs the upstream suite's GATEWAY-HTTP profile
+// on the local environment with the chosen control plane:
+//
+//	go test ./suites/gatewayapi -run TestGatewayAPIConformance -args --implementation=envoy-gateway
+func TestGatewayAPIConformance(t *testing.T) {
+	opts, err := flags.Options(run.SimIdentity(flags.Implementation))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := os.MkdirAll(opts.ReportDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	log, err := os.Create(opts.Target.Artifacts + ".log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer log.Close()
+	opts.Target.Logger = slog.New(slog.NewTextHandler(log, nil))
+	// client-go and controller-runtime log through klog: to the file too.
+	klog.SetOutput(log)
+	klog.LogToStderr(false)
+	env, err := targets.Start(ctx, opts.Target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := env.Stop(context.Background(), t.Failed()); err != nil {
+			t.Error(err)
+		}
+	})
+	cfg := env.RESTConfig()
+	c, err := client.New(cfg, client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, install := range []func(*runtime.Scheme) error{v1alpha3.Install, v1alpha2.Install, xv1alpha1.Install, v1.Install, apiextensionsv1.AddToScheme} {
+		if err := install(c.Scheme()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cs, err := clientset.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conformance.RunConformanceWithOptions(t, suite.ConformanceOptions{
+		ConfigurableOptions: opts.Suite,
+		Client:              c,
+		Clientset:           cs,
+		RestConfig:          cfg,
+	})
+}

@@ -1,0 +1,112 @@
+// Package gatewayapi runs the upstream Gateway API conformance suite
+// (sigs.k8s.io/gateway-api/conformance) on the local environment, as the
+// oracle for the simulated data plane: Envoy Gateway passes the suite's
+// GATEWAY-HTTP core profile on real Envoy, so with its control plane any
+// failing core test is a difference between the sim and Envoy. The suite
+// runs as published: its infrastructure manifests, its round-tripper,
+// requests to each Gateway's status address (a loopback address per
+// Gateway in the local environment).
+package gatewayapi
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/util/sets"
+	confv1 "sigs.k8s.io/gateway-api/conformance/apis/v1"
+	conformanceflags "sigs.k8s.io/gateway-api/conformance/utils/flags"
+	"sigs.k8s.io/gateway-api/conformance/utils/suite"
+	"sigs.k8s.io/gateway-api/pkg/features"
+
+	"github.com/keyconform/keyconform/suites/targets"
+)
+
+// Flags are the runner's own command line. The upstream suite's flags
+// (--run-test, --skip-tests, --supported-features, --report-output, ...)
+// work too, and win over what the runner sets for the local environment.
+type Flags struct {
+	Implementation string
+	Artifacts      string
+}
+
+// RegisterFlags defines the runner's flags on fs.
+func RegisterFlags(fs *flag.FlagSet) *Flags {
+	f := &Flags{}
+	fs.StringVar(&f.Implementation, "implementation", "envoy-gateway", "the control plane on the local environment: envoy-gateway (Envoy Gateway v1.9.1) or kgateway (the project's reference controller)")
+	fs.StringVar(&f.Artifacts, "artifacts", "", "where the ConformanceReport goes (default $ARTIFACTS, else _artifacts at the repository root)")
+	return f
+}
+
+// Options are what a run needs besides the environment's clients.
+type Options struct {
+	Target    targets.Config
+	Suite     suite.ConfigurableOptions
+	ReportDir string
+}
+
+// profile is the one the runner claims: HTTP routing through Gateways,
+// which the sim implements. TLS passthrough, gRPC, TCP and UDP routes, and
+// meshes are other profiles.
+const profile = suite.GatewayHTTPConformanceProfileName
+
+// Options checks the flags and builds the run's options; identity names
+// the implementation in the report.
+func (f *Flags) Options(identity confv1.Implementation) (Options, error) {
+	impl, ok := targets.SimImplementations[f.Implementation]
+	if !ok {
+		return Options{}, fmt.Errorf("--implementation=%q: want one of %s", f.Implementation, strings.Join(sets.List(sets.KeySet(targets.SimImplementations)), ", "))
+	}
+	dir := f.Artifacts
+	if dir == "" {
+		dir = os.Getenv("ARTIFACTS")
+	}
+	if dir == "" {
+		dir = filepath.Join(repoRoot(), "_artifacts")
+	}
+	o := suite.ConfigurableOptions{
+		GatewayClassName:     impl.GatewayClass,
+		CleanupBaseResources: true,
+		CleanupTestResources: true,
+		Mode:                 "default",
+		Implementation:       identity,
+		ConformanceProfiles:  sets.New(profile).UnsortedList(),
+		ReportOutputPath:     filepath.Join(dir, "gateway-api-conformance-"+f.Implementation+".yaml"),
+	}
+	if f.Implementation == "envoy-gateway" {
+		// Envoy Gateway v1.9.1 ships and installs Gateway API v1.6.1
+		// (experimental); the suite is v1.6.3's, and the report says which
+		// CRDs ran.
+		o.AllowCRDsMismatch = true
+	}
+	if f.Implementation == "kgateway" {
+		// The reference controller publishes no supported features: it
+		// claims the core of the profile and nothing extended.
+		o.SupportedFeatures = features.SetsToNamesSet(features.GatewayCoreFeatures, features.HTTPRouteCoreFeatures).UnsortedList()
+	}
+	conformanceflags.ApplyAll(&o)
+	return Options{
+		Target:    targets.Config{Target: targets.Sim, Implementation: f.Implementation, GatewayClass: impl.GatewayClass, Artifacts: filepath.Join(dir, "evidence-gateway-api-"+f.Implementation)},
+		Suite:     o,
+		ReportDir: dir,
+	}, nil
+}
+
+// repoRoot is the module's root, from the working directory of a test of
+// one of its packages.
+func repoRoot() string {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "."
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d
+		}
+		if filepath.Dir(d) == d {
+			return dir
+		}
+	}
+}
