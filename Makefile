@@ -45,7 +45,7 @@ vet: ## go vet.
 
 .PHONY: test
 test: vet tools tools-envoy-gateway ## Everything that runs here: unit, golden, envtest, then the suites on the sim and against `make run`.
-	$(GO) test $$($(GO) list ./... | grep -v -e '/suites$$' -e '/suites/reliability$$')
+	$(GO) test $$($(GO) list ./... | grep -v -e '/suites$$' -e '/suites/reliability$$' -e '/suites/gatewayapi$$')
 	$(MAKE) --no-print-directory reliability
 	$(MAKE) --no-print-directory e2e-sim IMPL=keyconform
 	$(MAKE) --no-print-directory e2e-sim IMPL=envoy-gateway
@@ -82,6 +82,14 @@ e2e-sim: tools $(if $(filter envoy-gateway,$(IMPL)),tools-envoy-gateway) ## The 
 .PHONY: reliability
 reliability: tools ## About 1000 requests/s through the reference implementation while faults happen one at a time; fails on any request wrongly allowed (figures: $(ARTIFACTS)/reliability/reliability.json).
 	ARTIFACTS=$(abspath $(ARTIFACTS)) $(GO) test ./suites/reliability -count=1 -v -timeout 10m
+
+# GATEWAY_API_ARGS: the upstream suite's own flags, e.g. --run-test=HTTPRouteSimpleSameNamespace.
+GATEWAY_API_ARGS ?=
+
+.PHONY: conformance-gateway-api
+conformance-gateway-api: tools $(if $(filter envoy-gateway,$(IMPL)),tools-envoy-gateway) ## The upstream Gateway API conformance suite (GATEWAY-HTTP) on the local environment with IMPL's control plane (envoy-gateway or keyconform); its report goes to $(ARTIFACTS).
+	ARTIFACTS=$(abspath $(ARTIFACTS)) $(GO) test ./suites/gatewayapi -run TestGatewayAPIConformance -count=1 -timeout 60m -v -args \
+		--implementation=$(if $(filter keyconform kgateway,$(IMPL)),kgateway,$(IMPL)) $(GATEWAY_API_ARGS)
 
 FUZZTIME ?= 10m
 
