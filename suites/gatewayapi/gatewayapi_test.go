@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/gateway-api/conformance"
 	"sigs.k8s.io/gateway-api/conformance/utils/suite"
 
+	"github.com/keyconform/keyconform/suites/harness"
 	"github.com/keyconform/keyconform/suites/run"
 	"github.com/keyconform/keyconform/suites/targets"
 )
@@ -56,6 +57,13 @@ func TestGatewayAPIConformance(t *testing.T) {
 			t.Error(err)
 		}
 	})
+	// The suite reads the supported features from the GatewayClass's
+	// status once, at its start: wait until the implementation accepted it.
+	class, err := harness.AwaitGatewayClass(ctx, env, harness.DefaultTimeoutConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("GatewayClass %s accepted, supported features: %v", env.GatewayClass(), class.SupportedFeatures)
 	cfg := env.RESTConfig()
 	c, err := client.New(cfg, client.Options{})
 	if err != nil {
