@@ -81,11 +81,12 @@ func (f *Flags) Options(identity confv1.Implementation) (Options, error) {
 		// CRDs ran.
 		o.AllowCRDsMismatch = true
 	}
-	if f.Implementation == "kgateway" {
-		// The reference controller publishes no supported features: it
-		// claims the core of the profile and nothing extended.
-		o.SupportedFeatures = features.SetsToNamesSet(features.GatewayCoreFeatures, features.HTTPRouteCoreFeatures).UnsortedList()
-	}
+	// The core of the profile, for both: what Envoy Gateway passes on real
+	// Envoy and the sim must too. Neither control plane publishes its
+	// features on the GatewayClass (Envoy Gateway v1.9.1 leaves
+	// status.supportedFeatures unset on purpose), so the suite could not
+	// infer them; --supported-features adds extended ones.
+	o.SupportedFeatures = features.SetsToNamesSet(features.GatewayCoreFeatures, features.HTTPRouteCoreFeatures).UnsortedList()
 	conformanceflags.ApplyAll(&o)
 	return Options{
 		Target:    targets.Config{Target: targets.Sim, Implementation: f.Implementation, GatewayClass: impl.GatewayClass, Artifacts: filepath.Join(dir, "evidence-gateway-api-"+f.Implementation)},
