@@ -50,6 +50,7 @@ test: vet tools tools-envoy-gateway ## Everything that runs here: unit, golden, 
 	$(MAKE) --no-print-directory e2e-sim IMPL=keyconform
 	$(MAKE) --no-print-directory e2e-sim IMPL=envoy-gateway
 	$(MAKE) --no-print-directory e2e-against-run
+	$(MAKE) --no-print-directory conformance-gateway-api IMPL=envoy-gateway
 
 # Conformance suites (see suites/README.md). Reports land in $(ARTIFACTS).
 GINKGO ?= $(GO) tool ginkgo
@@ -85,11 +86,15 @@ reliability: tools ## About 1000 requests/s through the reference implementation
 
 # GATEWAY_API_ARGS: the upstream suite's own flags, e.g. --run-test=HTTPRouteSimpleSameNamespace.
 GATEWAY_API_ARGS ?=
+# The tests known to fail on the sim for IMPL, each with why; left out, so
+# that any failure is a regression.
+GATEWAY_API_BASELINE = $(wildcard suites/gatewayapi/baselines/$(IMPL).yaml)
 
 .PHONY: conformance-gateway-api
-conformance-gateway-api: tools $(if $(filter envoy-gateway,$(IMPL)),tools-envoy-gateway) ## The upstream Gateway API conformance suite (GATEWAY-HTTP) on the local environment with IMPL's control plane (envoy-gateway or keyconform); its report goes to $(ARTIFACTS).
-	ARTIFACTS=$(abspath $(ARTIFACTS)) $(GO) test ./suites/gatewayapi -run TestGatewayAPIConformance -count=1 -timeout 60m -v -args \
-		--implementation=$(if $(filter keyconform kgateway,$(IMPL)),kgateway,$(IMPL)) $(GATEWAY_API_ARGS)
+conformance-gateway-api: tools $(if $(filter envoy-gateway,$(IMPL)),tools-envoy-gateway) ## The upstream Gateway API conformance suite (GATEWAY-HTTP core) on the local environment with IMPL's control plane (envoy-gateway or keyconform), less its baseline's known failures; the report goes to $(ARTIFACTS).
+	ARTIFACTS=$(abspath $(ARTIFACTS)) $(GO) test ./suites/gatewayapi -count=1 -timeout 60m -v -args \
+		--implementation=$(if $(filter keyconform kgateway,$(IMPL)),kgateway,$(IMPL)) \
+		$(if $(GATEWAY_API_BASELINE),--baseline=$(abspath $(GATEWAY_API_BASELINE))) $(GATEWAY_API_ARGS)
 
 FUZZTIME ?= 10m
 

@@ -48,6 +48,11 @@ func TestGatewayAPIConformance(t *testing.T) {
 	// client-go and controller-runtime log through klog: to the file too.
 	klog.SetOutput(log)
 	klog.LogToStderr(false)
+	quiet := flag.NewFlagSet("klog", flag.ContinueOnError)
+	klog.InitFlags(quiet)
+	if err := quiet.Set("stderrthreshold", "FATAL"); err != nil {
+		t.Fatal(err)
+	}
 	env, err := targets.Start(ctx, opts.Target)
 	if err != nil {
 		t.Fatal(err)

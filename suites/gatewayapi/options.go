@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/sets"
@@ -20,6 +21,7 @@ import (
 	conformanceflags "sigs.k8s.io/gateway-api/conformance/utils/flags"
 	"sigs.k8s.io/gateway-api/conformance/utils/suite"
 	"sigs.k8s.io/gateway-api/pkg/features"
+	"sigs.k8s.io/yaml"
 
 	"github.com/keyconform/keyconform/suites/targets"
 )
@@ -30,6 +32,7 @@ import (
 type Flags struct {
 	Implementation string
 	Artifacts      string
+	Baseline       string
 }
 
 // RegisterFlags defines the runner's flags on fs.
@@ -37,6 +40,7 @@ func RegisterFlags(fs *flag.FlagSet) *Flags {
 	f := &Flags{}
 	fs.StringVar(&f.Implementation, "implementation", "envoy-gateway", "the control plane on the local environment: envoy-gateway (Envoy Gateway v1.9.1) or kgateway (the project's reference controller)")
 	fs.StringVar(&f.Artifacts, "artifacts", "", "where the ConformanceReport goes (default $ARTIFACTS, else _artifacts at the repository root)")
+	fs.StringVar(&f.Baseline, "baseline", "", "a file of expectedFailures (test: reason), e.g. suites/gatewayapi/baselines/envoy-gateway.yaml: those tests are left out, so that any failure is a regression")
 	return f
 }
 
@@ -87,6 +91,13 @@ func (f *Flags) Options(identity confv1.Implementation) (Options, error) {
 	// status.supportedFeatures unset on purpose), so the suite could not
 	// infer them; --supported-features adds extended ones.
 	o.SupportedFeatures = features.SetsToNamesSet(features.GatewayCoreFeatures, features.HTTPRouteCoreFeatures).UnsortedList()
+	if f.Baseline != "" {
+		expected, err := loadBaseline(f.Baseline)
+		if err != nil {
+			return Options{}, err
+		}
+		o.SkipTests = append(o.SkipTests, expected...)
+	}
 	conformanceflags.ApplyAll(&o)
 	return Options{
 		Target:    targets.Config{Target: targets.Sim, Implementation: f.Implementation, GatewayClass: impl.GatewayClass, Artifacts: filepath.Join(dir, "evidence-gateway-api-"+f.Implementation)},
@@ -110,4 +121,31 @@ func repoRoot() string {
 			return dir
 		}
 	}
+}
+
+// baseline lists the upstream tests known to fail on the sim, each with
+// why (docs/conformance/gateway-api.md).
+type baseline struct {
+	ExpectedFailures map[string]string `json:"expectedFailures"`
+}
+
+// loadBaseline reads a baseline; every entry needs a reason.
+func loadBaseline(path string) ([]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--baseline: %w", err)
+	}
+	var b baseline
+	if err := yaml.UnmarshalStrict(data, &b); err != nil {
+		return nil, fmt.Errorf("--baseline %s: %w", path, err)
+	}
+	var tests []string
+	for test, reason := range b.ExpectedFailures {
+		if strings.TrimSpace(reason) == "" {
+			return nil, fmt.Errorf("--baseline %s: %s has no reason: say why it fails on the sim", path, test)
+		}
+		tests = append(tests, test)
+	}
+	sort.Strings(tests)
+	return tests, nil
 }
