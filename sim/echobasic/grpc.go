@@ -124,11 +124,7 @@ func (s *Server) serveGRPC(ln net.Listener, srv *grpc.Server, echo *grpcEcho, ki
 	fmt.Fprintf(s.log, "%s server listening at %v\n", kind, ln.Addr())
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
-			s.mu.Lock()
-			if s.failed == nil {
-				s.failed = fmt.Errorf("echobasic: gRPC %s listener %s stopped: %w", kind, ln.Addr(), err)
-			}
-			s.mu.Unlock()
+			s.stopped("gRPC "+kind, ln, err)
 		}
 	}()
 }

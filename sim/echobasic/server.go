@@ -210,13 +210,19 @@ func (s *Server) serve(ln net.Listener, srv *http.Server, kind, port string, tls
 			err = srv.Serve(ln)
 		}
 		if err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.mu.Lock()
-			if s.failed == nil {
-				s.failed = fmt.Errorf("echobasic: %s listener %s stopped: %w", kind, ln.Addr(), err)
-			}
-			s.mu.Unlock()
+			s.stopped(kind, ln, err)
 		}
 	}()
+}
+
+// stopped records that a listener stopped on its own with err; Close
+// returns the first such error.
+func (s *Server) stopped(kind string, ln net.Listener, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failed == nil {
+		s.failed = fmt.Errorf("echobasic: %s listener %s stopped: %w", kind, ln.Addr(), err)
+	}
 }
 
 // Close stops every listener and closes every connection, WebSockets

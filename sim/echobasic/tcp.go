@@ -49,11 +49,7 @@ func (s *Server) serveTCP(ln net.Listener, tlsCfg *tls.Config) {
 			conn, err := ln.Accept()
 			if err != nil {
 				if !errors.Is(err, net.ErrClosed) {
-					s.mu.Lock()
-					if s.failed == nil {
-						s.failed = fmt.Errorf("echobasic: TCP %s listener %s stopped: %w", protocol, ln.Addr(), err)
-					}
-					s.mu.Unlock()
+					s.stopped("TCP "+protocol, ln, err)
 				}
 				return
 			}
