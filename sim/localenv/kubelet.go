@@ -74,17 +74,10 @@ type kubelet struct {
 // source.
 const volumeRetry = 200 * time.Millisecond
 
-// volumeSourcesExist says whether every Secret and ConfigMap spec's
-// containers mount, and are not optional, exists in namespace.
-func (k *kubelet) volumeSourcesExist(ctx context.Context, namespace string, spec *corev1.PodSpec) error {
-	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: namespace}, Spec: *spec}
-	for i := range spec.Containers {
-		if _, err := newPodFS(ctx, k.reader, pod, &spec.Containers[i]); apierrors.IsNotFound(err) {
-			return err
-		}
-	}
-	return nil
-}
+// errVolumePending is startPod's error for a pod that mounts a Secret or
+// ConfigMap that does not exist yet: no Pod object is made, as a kubelet
+// keeps such a pod ContainerCreating until it exists.
+var errVolumePending = errors.New("a Secret or ConfigMap the pod mounts does not exist yet")
 
 type runningPod struct {
 	pod
@@ -277,15 +270,14 @@ func (k *kubelet) syncDeployment(ctx context.Context, key types.NamespacedName, 
 		errs = append(errs, k.deletePod(ctx, rp))
 	}
 	for len(mine) < want {
-		if err := k.volumeSourcesExist(ctx, d.Namespace, &rs.Spec.Template.Spec); err != nil {
-			// As a kubelet keeps a pod ContainerCreating until its Secrets
-			// and ConfigMaps exist (manifests often create them after the
-			// Deployment), the pod waits; the pass is retried shortly.
+		rp, err := k.startPod(ctx, d, rs, hash)
+		if errors.Is(err, errVolumePending) {
+			// Manifests often create them after the Deployment; the pass
+			// is retried shortly.
 			k.log.Info("waiting for a volume source of the pod", "deployment", key.String(), "reason", err.Error())
 			k.volumesPending.Store(true)
 			break
 		}
-		rp, err := k.startPod(ctx, d, rs, hash)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("deployment %s: %w", key, err))
 			break
@@ -391,6 +383,18 @@ func ownedBy(obj metav1.Object, uid types.UID) bool {
 // container that fails to start leaves the pod Failed with the reason, and
 // it is not retried: the error is in the pod's status and the log.
 func (k *kubelet) startPod(ctx context.Context, d *appsv1.Deployment, rs *appsv1.ReplicaSet, hash string) (*runningPod, error) {
+	// The volumes are read once, before the pod exists; any error but a
+	// missing source fails the container when it starts.
+	spec := &rs.Spec.Template.Spec
+	template := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: d.Namespace}, Spec: *spec}
+	files := make([]*podFS, len(spec.Containers))
+	volumeErrs := make([]error, len(spec.Containers))
+	for i := range spec.Containers {
+		files[i], volumeErrs[i] = newPodFS(ctx, k.reader, template, &spec.Containers[i])
+		if apierrors.IsNotFound(volumeErrs[i]) {
+			return nil, fmt.Errorf("%w: %w", errVolumePending, volumeErrs[i])
+		}
+	}
 	ip, err := k.ips.next()
 	if err != nil {
 		return nil, err
@@ -425,7 +429,11 @@ func (k *kubelet) startPod(ctx context.Context, d *appsv1.Deployment, rs *appsv1
 	netns := k.net.Pod(ip, obj.Namespace)
 	for i := range obj.Spec.Containers {
 		c := &obj.Spec.Containers[i]
-		started, err := k.runtimeFor(c.Image).start(k.ctx, containerStart{pod: obj, c: c, net: netns, reader: k.reader, log: k.log, reject: k.rejects.check})
+		if volumeErrs[i] != nil {
+			rp.failed = fmt.Errorf("container %q: %w", c.Name, volumeErrs[i])
+			break
+		}
+		started, err := k.runtimeFor(c.Image).start(k.ctx, containerStart{pod: obj, c: c, files: files[i], net: netns, reader: k.reader, log: k.log, reject: k.rejects.check})
 		if err != nil {
 			rp.failed = fmt.Errorf("container %q: %w", c.Name, err)
 			break

@@ -59,8 +59,10 @@ type container interface {
 // in status), the container, its network namespace and a reader of the
 // API server for its volumes and environment.
 type containerStart struct {
-	pod    *corev1.Pod
-	c      *corev1.Container
+	pod *corev1.Pod
+	c   *corev1.Container
+	// files are the volumes c mounts, materialised when the pod started.
+	files  *podFS
 	net    *podnet.Pod
 	reader client.Reader
 	log    *slog.Logger
@@ -167,14 +169,10 @@ func startEchoBasic(ctx context.Context, s containerStart) (container, error) {
 	if err != nil {
 		return nil, err
 	}
-	files, err := newPodFS(ctx, s.reader, s.pod, s.c)
-	if err != nil {
-		return nil, err
-	}
 	srv, err := echobasic.Start(echobasic.Options{
 		Env:      env,
 		Listen:   func(port int) (net.Listener, error) { return s.net.Listen(netip.IPv4Unspecified(), uint16(port)) },
-		ReadFile: files.read,
+		ReadFile: s.files.read,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("echo-basic: %w", err)
@@ -285,10 +283,7 @@ func startEnvoy(ctx context.Context, s containerStart, entry entrypoint) (contai
 	for i, a := range s.c.Args {
 		args[i] = expand(a, env)
 	}
-	files, err := newPodFS(ctx, s.reader, s.pod, s.c)
-	if err != nil {
-		return nil, err
-	}
+	files := s.files
 	if entry != nil {
 		if command, args, err = entry(env, files, command, args); err != nil {
 			return nil, err
