@@ -7,29 +7,33 @@ import (
 )
 
 // ErrModeNotImplemented is wrapped by the error returned for an environment
-// that selects one of the image's non-HTTP echo servers.
+// that selects the image's UDP echo server.
 var ErrModeNotImplemented = errors.New("echo mode not implemented in process")
 
-// grpcModeVar switches the image to its gRPC echo server; it is checked
-// before modeVars.
-const grpcModeVar = "GRPC_ECHO_SERVER"
+// The variables that switch the image from HTTP to another echo server,
+// checked in this order: the first one set wins. UDP is not served here.
+const (
+	grpcModeVar = "GRPC_ECHO_SERVER"
+	tcpModeVar  = "TCP_ECHO_SERVER"
+	udpModeVar  = "UDP_ECHO_SERVER"
+)
 
-// tcpModeVar switches the image to its TCP echo server, unless
-// grpcModeVar is set too.
-const tcpModeVar = "TCP_ECHO_SERVER"
+// mode is the server the image runs.
+type mode int
 
-// udpModeVar selects the image's UDP echo server, which is not served here.
-const udpModeVar = "UDP_ECHO_SERVER"
+const (
+	modeHTTP mode = iota
+	// modeGRPC: HTTP_PORT serves gRPC in plaintext, HTTPS_PORT over TLS,
+	// and there is no h2c port.
+	modeGRPC
+	// modeTCP: TCP_PORT (default 3000, kept in httpPort) in plaintext,
+	// TLS_PORT (default 8443, in httpsPort) over TLS, and no HTTP at all.
+	modeTCP
+)
 
 // config is the image's view of its environment.
 type config struct {
-	// grpc is the gRPC echo server's mode: HTTP_PORT serves gRPC in
-	// plaintext, HTTPS_PORT over TLS, and there is no h2c port.
-	grpc bool
-	// tcp is the TCP echo server's mode: TCP_PORT (default 3000, kept in
-	// httpPort) in plaintext, TLS_PORT (default 8443, in httpsPort) over
-	// TLS, and no HTTP at all.
-	tcp bool
+	mode mode
 	// tlsPortText is TLS_PORT as written in TCP mode, which the image
 	// echoes whether TLS is on or not.
 	tlsPortText string
@@ -58,19 +62,22 @@ type tlsFiles struct {
 // parseEnv reads env as the image reads its environment. An unset variable
 // and an empty one are the same to the image (it uses os.Getenv).
 func parseEnv(env map[string]string) (config, error) {
-	grpc := env[grpcModeVar] != ""
-	tcp := !grpc && env[tcpModeVar] != ""
-	if !grpc && !tcp && env[udpModeVar] != "" {
+	m := modeHTTP
+	switch {
+	case env[grpcModeVar] != "":
+		m = modeGRPC
+	case env[tcpModeVar] != "":
+		m = modeTCP
+	case env[udpModeVar] != "":
 		return config{}, fmt.Errorf("echobasic: %s=%q selects the image's UDP echo server: %w",
 			udpModeVar, env[udpModeVar], ErrModeNotImplemented)
 	}
 	portVar, tlsPortVar := "HTTP_PORT", "HTTPS_PORT"
-	if tcp {
+	if m == modeTCP {
 		portVar, tlsPortVar = "TCP_PORT", "TLS_PORT"
 	}
 	c := config{
-		grpc:         grpc,
-		tcp:          tcp,
+		mode:         m,
 		httpPortText: valueOr(env, portVar, "3000"),
 		namespace:    env["NAMESPACE"],
 		ingress:      env["INGRESS_NAME"],
@@ -81,7 +88,7 @@ func parseEnv(env map[string]string) (config, error) {
 	if c.httpPort, err = port(portVar, c.httpPortText); err != nil {
 		return config{}, err
 	}
-	if tcp {
+	if m == modeTCP {
 		c.tlsPortText = valueOr(env, tlsPortVar, "8443")
 		if _, err = port(tlsPortVar, c.tlsPortText); err != nil {
 			return config{}, err
@@ -90,7 +97,7 @@ func parseEnv(env map[string]string) (config, error) {
 	// The gRPC and TCP servers name the key TLS_SERVER_PRIV_KEY, the HTTP
 	// one TLS_SERVER_PRIVKEY, and ask for no client certificate.
 	keyVar, clientCAs := "TLS_SERVER_PRIVKEY", env["TLS_CLIENT_CACERTS"]
-	if grpc || tcp {
+	if m != modeHTTP {
 		keyVar, clientCAs = "TLS_SERVER_PRIV_KEY", ""
 	} else if c.h2cPort, err = port("H2C_PORT", valueOr(env, "H2C_PORT", "3001")); err != nil {
 		return config{}, err

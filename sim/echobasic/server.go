@@ -87,7 +87,7 @@ func Serve(ln net.Listener, env map[string]string) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.cfg.grpc || s.cfg.tcp {
+	if s.cfg.mode != modeHTTP {
 		return nil, fmt.Errorf("echobasic: %s or %s selects a server other than HTTP, which Start serves", grpcModeVar, tcpModeVar)
 	}
 	s.serve(ln, &http.Server{Handler: s.routes(), ErrorLog: s.errLog}, "http", s.cfg.httpPortText, nil)
@@ -154,10 +154,10 @@ func Start(o Options) (*Server, error) {
 		}
 		return ln, nil
 	}
-	switch {
-	case s.cfg.grpc:
+	switch s.cfg.mode {
+	case modeGRPC:
 		err = s.startGRPC(tlsCfg, listen)
-	case s.cfg.tcp:
+	case modeTCP:
 		err = s.startTCP(tlsCfg, listen)
 	default:
 		err = s.startHTTP(tlsCfg, listen)
