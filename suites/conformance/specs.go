@@ -18,7 +18,6 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/klog/v2"
 	"sigs.k8s.io/e2e-framework/klient/k8s"
 
 	"github.com/keyconform/keyconform/suites/dialect"
@@ -73,13 +72,7 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 	}
 	// klog (client-go, and controller-runtime as e2e-framework sets it up)
 	// goes where spec output goes: shown on failure, not in the way.
-	klog.SetOutput(GinkgoWriter)
-	klog.LogToStderr(false)
-	// Errors too: klog copies them to stderr, which Ginkgo shows with any
-	// spec running at the time, passing or not.
-	quietKlog := flag.NewFlagSet("klog", flag.ContinueOnError)
-	klog.InitFlags(quietKlog)
-	must(quietKlog.Set("stderrthreshold", "FATAL"))
+	must(run.RouteKlog(GinkgoWriter))
 	// The environment's components (the sim's control plane and data
 	// planes) also log to a file under the artifacts, which the run's leak
 	// scan reads.
@@ -223,8 +216,7 @@ var _ = Describe("API key auth", func() {
 		// The tampered data plane never turns consistent; a short window is
 		// enough to see that and keeps the self-test cheap.
 		tc.MaxTimeToConsistency = min(tc.MaxTimeToConsistency, 2*time.Second)
-		// Its progress lines go to the spec's log: a "FAILED" line in the
-		// run's output would read as a real failure.
+		// Its steps go to the spec's log, shown only if this spec fails.
 		broken := &harness.Runner{Env: runner.Env, Manifests: scenarios.Manifests, Timeouts: tc, Dialect: runner.Dialect, Supports: runner.Supports,
 			Cleanup: opts.Cleanup, Log: GinkgoWriter, Tamper: disableAPIKeyAuth}
 		res := broken.Run(ctx, s)

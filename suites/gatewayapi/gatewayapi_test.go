@@ -10,7 +10,6 @@ import (
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientset "k8s.io/client-go/kubernetes"
-	"k8s.io/klog/v2"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	v1 "sigs.k8s.io/gateway-api/apis/v1"
 	"sigs.k8s.io/gateway-api/apis/v1alpha2"
@@ -31,7 +30,7 @@ var flags = RegisterFlags(flag.CommandLine)
 //
 //	go test ./suites/gatewayapi -run TestGatewayAPIConformance -args --implementation=envoy-gateway
 func TestGatewayAPIConformance(t *testing.T) {
-	opts, err := flags.Options(run.SimIdentity(flags.Implementation))
+	opts, err := flags.Options()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,12 +44,7 @@ func TestGatewayAPIConformance(t *testing.T) {
 	}
 	defer log.Close()
 	opts.Target.Logger = slog.New(slog.NewTextHandler(log, nil))
-	// client-go and controller-runtime log through klog: to the file too.
-	klog.SetOutput(log)
-	klog.LogToStderr(false)
-	quiet := flag.NewFlagSet("klog", flag.ContinueOnError)
-	klog.InitFlags(quiet)
-	if err := quiet.Set("stderrthreshold", "FATAL"); err != nil {
+	if err := run.RouteKlog(log); err != nil {
 		t.Fatal(err)
 	}
 	env, err := targets.Start(ctx, opts.Target)

@@ -17,12 +17,12 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/sets"
-	confv1 "sigs.k8s.io/gateway-api/conformance/apis/v1"
 	conformanceflags "sigs.k8s.io/gateway-api/conformance/utils/flags"
 	"sigs.k8s.io/gateway-api/conformance/utils/suite"
 	"sigs.k8s.io/gateway-api/pkg/features"
 	"sigs.k8s.io/yaml"
 
+	"github.com/keyconform/keyconform/suites/run"
 	"github.com/keyconform/keyconform/suites/targets"
 )
 
@@ -56,27 +56,23 @@ type Options struct {
 // meshes are other profiles.
 const profile = suite.GatewayHTTPConformanceProfileName
 
-// Options checks the flags and builds the run's options; identity names
-// the implementation in the report.
-func (f *Flags) Options(identity confv1.Implementation) (Options, error) {
+// Options checks the flags and builds the run's options.
+func (f *Flags) Options() (Options, error) {
 	impl, ok := targets.SimImplementations[f.Implementation]
 	if !ok {
 		return Options{}, fmt.Errorf("--implementation=%q: want one of %s", f.Implementation, strings.Join(sets.List(sets.KeySet(targets.SimImplementations)), ", "))
 	}
-	dir := f.Artifacts
-	if dir == "" {
-		dir = os.Getenv("ARTIFACTS")
-	}
-	if dir == "" {
-		dir = filepath.Join(repoRoot(), "_artifacts")
+	dir, err := run.ArtifactsDir(f.Artifacts)
+	if err != nil {
+		return Options{}, err
 	}
 	o := suite.ConfigurableOptions{
 		GatewayClassName:     impl.GatewayClass,
 		CleanupBaseResources: true,
 		CleanupTestResources: true,
 		Mode:                 "default",
-		Implementation:       identity,
-		ConformanceProfiles:  sets.New(profile).UnsortedList(),
+		Implementation:       run.SimIdentity(f.Implementation),
+		ConformanceProfiles:  []suite.ConformanceProfileName{profile},
 		ReportOutputPath:     filepath.Join(dir, "gateway-api-conformance-"+f.Implementation+".yaml"),
 	}
 	if f.Implementation == "envoy-gateway" {
@@ -104,23 +100,6 @@ func (f *Flags) Options(identity confv1.Implementation) (Options, error) {
 		Suite:     o,
 		ReportDir: dir,
 	}, nil
-}
-
-// repoRoot is the module's root, from the working directory of a test of
-// one of its packages.
-func repoRoot() string {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "."
-	}
-	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d
-		}
-		if filepath.Dir(d) == d {
-			return dir
-		}
-	}
 }
 
 // baseline lists the upstream tests known to fail on the sim, each with

@@ -87,6 +87,13 @@ func (r *Runner) newExecution(s scenario.Scenario) (*execution, error) {
 	}, nil
 }
 
+// begin logs what the scenario does next and makes it the progress the
+// spec reports while it runs.
+func (x *execution) begin(step string) {
+	x.logf("%s", step)
+	x.now.setStep(step)
+}
+
 func (x *execution) logf(format string, args ...any) {
 	fmt.Fprintln(x.log, x.redactor.Redact(fmt.Sprintf(format, args...)))
 }
@@ -98,23 +105,21 @@ func (x *execution) run(ctx context.Context) error {
 	}
 	var setup []appliedObject
 	for _, f := range x.scenario.Manifests {
-		x.logf("apply %s", f)
-		x.now.setStep("setup: apply " + f)
+		x.begin("setup: apply " + f)
 		applied, err := x.apply(ctx, f)
 		if err != nil {
 			return fmt.Errorf("setup: %w", err)
 		}
 		setup = append(setup, applied...)
 	}
-	x.now.setStep("setup: waiting for the Deployments to be available and the Gateways programmed")
+	x.begin("setup: waiting for the Deployments to be available and the Gateways programmed")
 	if err := x.awaitReady(ctx, setup); err != nil {
 		return fmt.Errorf("setup: %w", err)
 	}
 	x.mutated([]string{"setup"})
 	for i, st := range x.scenario.Steps {
 		desc := st.Describe(x.render)
-		x.logf("step %d/%d: %s", i+1, len(x.scenario.Steps), desc)
-		x.now.setStep(fmt.Sprintf("step %d/%d: %s", i+1, len(x.scenario.Steps), desc))
+		x.begin(fmt.Sprintf("step %d/%d: %s", i+1, len(x.scenario.Steps), desc))
 		if err := x.runStep(ctx, st); err != nil {
 			return fmt.Errorf("step %d/%d failed: %s\n%w", i+1, len(x.scenario.Steps), firstLine(desc), err)
 		}

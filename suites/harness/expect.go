@@ -38,10 +38,10 @@ func (x *execution) expect(ctx context.Context, s scenario.ExpectStep) error {
 			got, err := x.send.send(ctx, addr, req)
 			if err != nil {
 				badErr, badDiffs = err, nil
-				x.now.setDetail(fmt.Sprintf("last request failed: %v", err))
+				x.now.setDetail(func() string { return fmt.Sprintf("last request failed: %v", err) })
 				return false
 			}
-			x.now.setDetail("last response: " + describeObserved(got))
+			x.now.setDetail(func() string { return "last response: " + describeObserved(got) })
 			if diffs := compare(want, req, got); len(diffs) > 0 {
 				bad, badErr, badDiffs = got, nil, diffs
 				return false

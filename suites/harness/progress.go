@@ -10,18 +10,20 @@ import (
 // reports of a spec that runs long, as they happen, also under ginkgo -p,
 // where a process's own output is shown only after its spec ends.
 type progress struct {
-	mu     sync.Mutex
-	step   string
-	detail string
+	mu   sync.Mutex
+	step string
+	// detail is described only when a report asks: it is set on every
+	// attempt of an expectation, reports are rare.
+	detail func() string
 }
 
 func (p *progress) setStep(step string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.step, p.detail = step, ""
+	p.step, p.detail = step, nil
 }
 
-func (p *progress) setDetail(detail string) {
+func (p *progress) setDetail(detail func() string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.detail = detail
@@ -30,10 +32,10 @@ func (p *progress) setDetail(detail string) {
 func (p *progress) String() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.detail == "" {
+	if p.detail == nil {
 		return p.step
 	}
-	return p.step + "\n" + p.detail
+	return p.step + "\n" + p.detail()
 }
 
 // progressReporter is how a spec's context takes a function whose text

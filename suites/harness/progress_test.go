@@ -36,7 +36,7 @@ func TestProgressReportsTheStepRedacted(t *testing.T) {
 		t.Fatalf("%d progress reporters attached, want 1", len(ctx.reporters))
 	}
 	x.now.setStep("step 2/5: expect GET /headers with api-key " + v)
-	x.now.setDetail("last response: 200 from the backend, which received api-key " + v)
+	x.now.setDetail(func() string { return "last response: 200 from the backend, which received api-key " + v })
 	got := ctx.reporters[0]()
 	for _, want := range []string{"Rotation: step 2/5", "api-key <key:client1>", "last response: 200"} {
 		if !strings.Contains(got, want) {

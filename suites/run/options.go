@@ -52,15 +52,8 @@ func (f *Flags) Options() (Options, error) {
 	errs = append(errs, prefixErr("--exempt-features", err))
 	errs = append(errs, prefixErr("timeouts", f.Timeouts.Validate()))
 
-	root, err := baseDir()
+	artifacts, err := ArtifactsDir("")
 	errs = append(errs, err)
-	artifacts := os.Getenv("ARTIFACTS")
-	if artifacts == "" {
-		artifacts = "_artifacts"
-	}
-	if !filepath.IsAbs(artifacts) {
-		artifacts = filepath.Join(root, artifacts)
-	}
 	address := f.GatewayAddress
 	if address == "" {
 		address = targets.AddressFromStatus
@@ -309,6 +302,22 @@ func orDefault(v, def string) string {
 		return def
 	}
 	return v
+}
+
+// ArtifactsDir is where a run's reports go: dir, else $ARTIFACTS, else
+// _artifacts; a relative path resolves against baseDir.
+func ArtifactsDir(dir string) (string, error) {
+	if dir == "" {
+		dir = os.Getenv("ARTIFACTS")
+	}
+	if dir == "" {
+		dir = "_artifacts"
+	}
+	if filepath.IsAbs(dir) {
+		return dir, nil
+	}
+	root, err := baseDir()
+	return filepath.Join(root, dir), err
 }
 
 // baseDir is where relative artifact paths resolve: the module root when
