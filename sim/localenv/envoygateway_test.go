@@ -2,7 +2,6 @@ package localenv
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -10,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -33,7 +31,7 @@ func TestEnvoyGatewayQuickstartAndAPIKeyAuth(t *testing.T) {
 	}
 	// The quickstart's Gateway listens on port 80, which its load balancer
 	// address must serve.
-	if !canBindPort80() {
+	if !CanBindPrivilegedPorts() {
 		t.Skip("the quickstart Gateway's port 80 cannot be bound here (not root, and net.ipv4.ip_unprivileged_port_start > 80): " +
 			"run as root, or lower the sysctl, to run Envoy Gateway's test")
 	}
@@ -133,14 +131,6 @@ func TestEnvoyGatewayQuickstartAndAPIKeyAuth(t *testing.T) {
 	}
 }
 
-func canBindPort80() bool {
-	ln, err := net.Listen("tcp", "127.0.0.1:80")
-	if err != nil {
-		return !errors.Is(err, syscall.EACCES) // in use is fine: the load balancer binds another loopback address
-	}
-	ln.Close()
-	return true
-}
 
 func conditionTrue(conds []metav1.Condition, t string) error {
 	c := meta.FindStatusCondition(conds, t)

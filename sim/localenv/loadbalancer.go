@@ -3,6 +3,7 @@ package localenv
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -23,6 +24,7 @@ import (
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/keyconform/keyconform/sim/podnet"
+	"syscall"
 )
 
 // loadBalancer plays the cloud load balancer, as cloud-provider-kind or
@@ -287,4 +289,16 @@ func gatewayOf(obj *metav1.ObjectMeta) (types.NamespacedName, bool) {
 		}
 	}
 	return types.NamespacedName{}, false
+}
+
+// CanBindPrivilegedPorts says whether this process may bind ports below
+// 1024, which load balancers bind for Gateway listeners such as 80 and
+// 443: as root, or with net.ipv4.ip_unprivileged_port_start lowered.
+func CanBindPrivilegedPorts() bool {
+	ln, err := net.Listen("tcp", "127.0.0.1:80")
+	if err != nil {
+		return !errors.Is(err, syscall.EACCES) // in use is fine: load balancers bind other loopback addresses
+	}
+	ln.Close()
+	return true
 }

@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/gateway-api/conformance"
 	"sigs.k8s.io/gateway-api/conformance/utils/suite"
 
+	"github.com/keyconform/keyconform/sim/localenv"
 	"github.com/keyconform/keyconform/suites/harness"
 	"github.com/keyconform/keyconform/suites/run"
 	"github.com/keyconform/keyconform/suites/targets"
@@ -33,6 +34,10 @@ func TestGatewayAPIConformance(t *testing.T) {
 	opts, err := flags.Options()
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !localenv.CanBindPrivilegedPorts() {
+		t.Skip("the suite's Gateways listen on ports 80 and 443, which cannot be bound here (not root, and net.ipv4.ip_unprivileged_port_start > 80): " +
+			"run as root or lower that sysctl")
 	}
 	ctx := context.Background()
 	if err := os.MkdirAll(opts.ReportDir, 0o755); err != nil {
