@@ -113,18 +113,22 @@ func (s *Server) startGRPC(tlsCfg *tls.Config, listen func(int) (net.Listener, e
 func (s *Server) serveGRPC(ln net.Listener, srv *grpc.Server, echo *grpcEcho, kind string) {
 	pb.RegisterGrpcEchoServer(srv, echo)
 	reflection.Register(srv)
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		ln.Close()
+	if !s.register(grpcStopper{srv}, ln) {
 		return
 	}
-	s.grpcServers = append(s.grpcServers, srv)
-	s.mu.Unlock()
 	fmt.Fprintf(s.log, "%s server listening at %v\n", kind, ln.Addr())
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
 			s.stopped("gRPC "+kind, ln, err)
 		}
 	}()
+}
+
+// grpcStopper is a gRPC server as Close stops it: at once, connections and
+// all, as http.Server.Close does.
+type grpcStopper struct{ *grpc.Server }
+
+func (g grpcStopper) Close() error {
+	g.Stop()
+	return nil
 }

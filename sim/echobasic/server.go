@@ -10,8 +10,6 @@ import (
 	"net/http"
 	"sync"
 	"time"
-
-	"google.golang.org/grpc"
 )
 
 // Server is one echo-basic container: its listeners and what they share,
@@ -25,11 +23,10 @@ type Server struct {
 	// that would otherwise outlive the container.
 	stop chan struct{}
 
-	mu      sync.Mutex
-	closed  bool
-	servers []*http.Server
-	// grpcServers serve the gRPC mode.
-	grpcServers []*grpc.Server
+	mu     sync.Mutex
+	closed bool
+	// servers are the HTTP and gRPC servers and the TCP listeners.
+	servers []io.Closer
 	// hijacked are the WebSocket connections, which http.Server.Close
 	// leaves open; a stopped container closes every socket it had.
 	hijacked map[io.Closer]struct{}
@@ -191,14 +188,9 @@ func (s *Server) startHTTP(tlsCfg *tls.Config, listen func(int) (net.Listener, e
 
 // serve runs srv on ln in the background; tlsCfg non-nil makes it HTTPS.
 func (s *Server) serve(ln net.Listener, srv *http.Server, kind, port string, tlsCfg *tls.Config) {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		ln.Close()
+	if !s.register(srv, ln) {
 		return
 	}
-	s.servers = append(s.servers, srv)
-	s.mu.Unlock()
 	fmt.Fprintf(s.log, "Starting server, listening on port %s (%s)\n", port, kind)
 	go func() {
 		var err error
@@ -236,13 +228,9 @@ func (s *Server) Close() error {
 	}
 	s.closed = true
 	close(s.stop)
-	servers, grpcServers, conns, failed := s.servers, s.grpcServers, s.hijacked, s.failed
+	servers, conns, failed := s.servers, s.hijacked, s.failed
 	s.hijacked = nil
 	s.mu.Unlock()
-
-	for _, srv := range grpcServers {
-		srv.Stop()
-	}
 
 	errs := []error{failed}
 	for _, srv := range servers {
@@ -254,6 +242,19 @@ func (s *Server) Close() error {
 		c.Close() // the peer may have closed it already
 	}
 	return errors.Join(errs...)
+}
+
+// register adds srv, which serves ln, for Close to stop; false, with ln
+// closed, when the server is closed already.
+func (s *Server) register(srv io.Closer, ln net.Listener) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		ln.Close()
+		return false
+	}
+	s.servers = append(s.servers, srv)
+	return true
 }
 
 // track registers a hijacked connection for Close; false when the server

@@ -36,7 +36,7 @@ func (s *Server) startTCP(tlsCfg *tls.Config, listen func(int) (net.Listener, er
 }
 
 func (s *Server) serveTCP(ln net.Listener, tlsCfg *tls.Config) {
-	if !s.track(ln) {
+	if !s.register(ln, ln) {
 		return
 	}
 	protocol, port := "tcp", s.cfg.httpPort

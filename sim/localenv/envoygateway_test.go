@@ -131,7 +131,6 @@ func TestEnvoyGatewayQuickstartAndAPIKeyAuth(t *testing.T) {
 	}
 }
 
-
 func conditionTrue(conds []metav1.Condition, t string) error {
 	c := meta.FindStatusCondition(conds, t)
 	if c == nil || c.Status != metav1.ConditionTrue {
