@@ -34,7 +34,7 @@ func (p *Proxy) ConfigDump(includeEDS bool) *adminv3.ConfigDump {
 		e := p.listeners[name]
 		state := &adminv3.ListenersConfigDump_DynamicListenerState{VersionInfo: e.version, Listener: pack(e.msg), LastUpdated: timestamppb.New(e.updated)}
 		dl := &adminv3.ListenersConfigDump_DynamicListener{Name: name}
-		if _, ok := p.routes[e.spec.hcm.rdsName]; ok || e.spec.hcm.inlineRoutes != nil {
+		if _, _, warm := p.chainInputs(e.spec); warm {
 			dl.ActiveState = state
 		} else {
 			dl.WarmingState = state

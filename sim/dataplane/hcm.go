@@ -37,21 +37,21 @@ type hcmRuntime struct {
 	http1Stats *http1CodecStats
 }
 
-func newHCMRuntime(p *Proxy, l *listenerSpec, table *routeTable, clusters map[string]*upstream) *hcmRuntime {
+func newHCMRuntime(p *Proxy, spec *hcmSpec, port uint32, table *routeTable, clusters map[string]*upstream) *hcmRuntime {
 	h := &hcmRuntime{
-		spec:         l.hcm,
-		listenerPort: l.port,
+		spec:         spec,
+		listenerPort: port,
 		table:        table,
 		clusters:     clusters,
-		authCounters: p.stats.authCounters(l.hcm.statPrefix),
-		rqTotal:      p.stats.counter("http." + l.hcm.statPrefix + ".downstream_rq_total"),
+		authCounters: p.stats.authCounters(spec.statPrefix),
+		rqTotal:      p.stats.counter("http." + spec.statPrefix + ".downstream_rq_total"),
 	}
-	h.pathStats.failed = p.stats.counter("http." + l.hcm.statPrefix + ".downstream_rq_failed_path_normalization")
-	h.pathStats.redirected = p.stats.counter("http." + l.hcm.statPrefix + ".downstream_rq_redirected_with_normalized_path")
+	h.pathStats.failed = p.stats.counter("http." + spec.statPrefix + ".downstream_rq_failed_path_normalization")
+	h.pathStats.redirected = p.stats.counter("http." + spec.statPrefix + ".downstream_rq_redirected_with_normalized_path")
 	h.http1Stats = &http1CodecStats{stats: p.stats}
 	stages := func(r *route, wc *weightedCluster) []*apikeyauth.Config {
 		var out []*apikeyauth.Config
-		for _, s := range l.hcm.stages {
+		for _, s := range spec.stages {
 			if c := stageConfig(s, table, r, wc); c != nil {
 				out = append(out, c)
 			}

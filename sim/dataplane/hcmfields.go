@@ -45,7 +45,7 @@ var hcmFieldRules = map[protoreflect.FullName]map[protoreflect.Name]fieldRule{
 		"access_log_options":                  neutral(whyAccessLog),
 		"http2_protocol_options":              neutral("options of HTTP/2 downstream connections; the sim serves HTTP/1.1 only and rejects codec_type HTTP2"),
 		"http3_protocol_options":              neutral("options of HTTP/3 downstream connections; the sim serves HTTP/1.1 only and rejects codec_type HTTP3"),
-		"set_current_client_cert_details":     neutral("details of a client certificate, which plain-text listeners never have (transport_socket is rejected)"),
+		"set_current_client_cert_details":     neutral("details of a client certificate, which the sim never asks for (client certificates are rejected in DownstreamTlsContext)"),
 		"add_proxy_protocol_connection_state": neutral("PROXY protocol state, which needs a listener filter (rejected)"),
 		"append_local_overload":               neutral("the sim is never overloaded"),
 

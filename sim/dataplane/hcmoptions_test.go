@@ -63,8 +63,8 @@ func TestEnvoyGatewayListenerCompiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := pathPolicy{normalize: true, mergeSlashes: true, escapedSlashes: hcmv3.HttpConnectionManager_UNESCAPE_AND_REDIRECT}
-	if l.hcm.paths != want || l.hcm.underscores != corev3.HttpProtocolOptions_REJECT_REQUEST {
-		t.Errorf("paths %+v, underscores %v", l.hcm.paths, l.hcm.underscores)
+	if l.chains[0].hcm.paths != want || l.chains[0].hcm.underscores != corev3.HttpProtocolOptions_REJECT_REQUEST {
+		t.Errorf("paths %+v, underscores %v", l.chains[0].hcm.paths, l.chains[0].hcm.underscores)
 	}
 }
 

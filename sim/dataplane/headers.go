@@ -118,13 +118,13 @@ func (h *hcmRuntime) mutateRequestHeaders(r *http.Request) {
 			appendXFF(hdr, appended)
 		}
 		if s.xffTrustedHops == 0 || len(hdr["X-Forwarded-Proto"]) == 0 {
-			hdr["X-Forwarded-Proto"] = []string{"http"}
+			hdr["X-Forwarded-Proto"] = []string{connScheme(r)}
 		}
 	} else {
 		final, allowTrusted = lastXFFAddress(hdr, int(s.xffTrustedHops))
 	}
 	if len(hdr["X-Forwarded-Proto"]) == 0 {
-		hdr["X-Forwarded-Proto"] = []string{"http"}
+		hdr["X-Forwarded-Proto"] = []string{connScheme(r)}
 	}
 
 	internal := allowTrusted && final.IsValid() && s.isInternal(final)

@@ -9,8 +9,8 @@ import (
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	tlsinspectorv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/listener/tls_inspector/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
-	"google.golang.org/protobuf/proto"
 )
 
 // listenerSpec is a compiled Listener.
@@ -18,8 +18,20 @@ type listenerSpec struct {
 	name    string
 	address netip.Addr // as configured (0.0.0.0 for a Gateway listener)
 	port    uint32
-	hcm     *hcmSpec
+	// chains are the filter chains, the default one (if any) last, with
+	// fallback telling it is there; inspects whether connections must be
+	// read (TLS ClientHello) before a chain can be chosen or served.
+	chains   []*chainSpec
+	fallback bool
+	inspects bool
+	// inspectTimeout is listener_filters_timeout: how long a connection
+	// may take to show its ClientHello and finish its handshake before it
+	// is closed (0: no limit).
+	inspectTimeout time.Duration
 }
+
+// defaultListenerFiltersTimeout is Envoy's listener_filters_timeout.
+const defaultListenerFiltersTimeout = 15 * time.Second
 
 // hcmSpec is a compiled HttpConnectionManager with its router settings.
 type hcmSpec struct {
@@ -70,39 +82,82 @@ func compileListener(l *listenerv3.Listener) (*listenerSpec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("address %q: %w", sa.GetAddress(), err)
 	}
-	if len(l.GetListenerFilters()) > 0 {
-		return nil, errors.New("listener_filters are not implemented by the sim")
-	}
-	chains := l.GetFilterChains()
-	if l.GetDefaultFilterChain() != nil {
-		chains = append(chains, l.GetDefaultFilterChain())
-	}
-	if len(chains) != 1 {
-		return nil, fmt.Errorf("the sim implements exactly one filter chain per listener, got %d", len(chains))
-	}
-	fc := chains[0]
-	if fc.GetFilterChainMatch() != nil && !proto.Equal(fc.GetFilterChainMatch(), &listenerv3.FilterChainMatch{}) {
-		return nil, errors.New("filter_chain_match is not implemented by the sim")
-	}
-	if fc.GetTransportSocket() != nil {
-		return nil, errors.New("transport_socket (TLS) is not implemented by the sim")
-	}
-	if len(fc.GetFilters()) != 1 || fc.GetFilters()[0].GetTypedConfig() == nil {
-		return nil, errors.New("the sim implements one network filter per chain: envoy.filters.network.http_connection_manager with a typed_config")
-	}
-	m, err := unpack(fc.GetFilters()[0].GetTypedConfig())
-	if err != nil {
+	if err := checkListenerFilters(l.GetListenerFilters()); err != nil {
 		return nil, err
 	}
-	h, ok := m.(*hcmv3.HttpConnectionManager)
-	if !ok {
-		return nil, fmt.Errorf("network filter %s is not implemented by the sim", fc.GetFilters()[0].GetTypedConfig().GetTypeUrl())
+	spec := &listenerSpec{name: l.GetName(), address: addr, port: sa.GetPortValue(), inspectTimeout: defaultListenerFiltersTimeout}
+	if t := l.GetListenerFiltersTimeout(); t != nil {
+		spec.inspectTimeout = t.AsDuration()
 	}
-	spec, err := compileHCM(h)
-	if err != nil {
-		return nil, fmt.Errorf("http_connection_manager: %w", err)
+	for i, fc := range l.GetFilterChains() {
+		c, err := compileFilterChain(fc)
+		if err != nil {
+			return nil, fmt.Errorf("filter_chains[%d]: %w", i, err)
+		}
+		spec.chains = append(spec.chains, c)
 	}
-	return &listenerSpec{name: l.GetName(), address: addr, port: sa.GetPortValue(), hcm: spec}, nil
+	if err := checkDistinctMatches(spec.chains); err != nil {
+		return nil, err
+	}
+	if fc := l.GetDefaultFilterChain(); fc != nil {
+		if fc.GetFilterChainMatch() != nil {
+			return nil, errors.New("default_filter_chain: a filter_chain_match is not allowed here")
+		}
+		c, err := compileFilterChain(fc)
+		if err != nil {
+			return nil, fmt.Errorf("default_filter_chain: %w", err)
+		}
+		spec.chains, spec.fallback = append(spec.chains, c), true
+	}
+	if len(spec.chains) == 0 {
+		return nil, errors.New("no filter chains specified")
+	}
+	for _, c := range spec.chains {
+		spec.inspects = spec.inspects || c.tls != nil || c.match.needsInspection()
+	}
+	return spec, nil
+}
+
+// chooseChain is the chain a connection with these attributes is served
+// by: a matching one, else the default chain, else none (-1), and Envoy
+// closes the connection.
+func (l *listenerSpec) chooseChain(a connAttrs) int {
+	if len(l.chains) == 1 && !l.inspects && l.chains[0].match.destinationPort == 0 {
+		return 0 // the one chain takes everything: skip the search on every request
+	}
+	matched := l.chains
+	if l.fallback {
+		matched = l.chains[:len(l.chains)-1]
+	}
+	if i := selectChain(matched, a); i >= 0 {
+		return i
+	}
+	if l.fallback {
+		return len(l.chains) - 1
+	}
+	return -1
+}
+
+// checkListenerFilters accepts the TLS inspector only: the sim reads every
+// connection's ClientHello where a chain needs it, as Envoy does with the
+// inspector (which it adds itself when a chain matches on server names).
+func checkListenerFilters(filters []*listenerv3.ListenerFilter) error {
+	for i, f := range filters {
+		if f.GetTypedConfig() == nil {
+			return fmt.Errorf("listener_filters[%d] %q: no typed_config", i, f.GetName())
+		}
+		m, err := unpack(f.GetTypedConfig())
+		if err != nil {
+			return fmt.Errorf("listener_filters[%d]: %w", i, err)
+		}
+		if _, ok := m.(*tlsinspectorv3.TlsInspector); !ok {
+			return fmt.Errorf("listener_filters[%d]: %s is not implemented by the sim (only the TLS inspector)", i, f.GetTypedConfig().GetTypeUrl())
+		}
+		if err := checkRules(listenerFieldRules, m, fmt.Sprintf("listener_filters[%d]", i), ""); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func compileHCM(h *hcmv3.HttpConnectionManager) (*hcmSpec, error) {

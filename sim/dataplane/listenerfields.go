@@ -29,9 +29,9 @@ var listenerFieldRules = map[protoreflect.FullName]map[protoreflect.Name]fieldRu
 		"drain_type":              neutral("draining is not simulated: a removed listener stops at once"),
 		"enable_reuse_port":       neutral("how sockets are shared between worker threads; the sim has one"),
 
-		"listener_filters":                     rejected("listener filters (TLS inspector, proxy protocol, ...)"),
-		"listener_filters_timeout":             rejected("listener filters' timeout"),
-		"continue_on_listener_filters_timeout": rejected("listener filters' timeout"),
+		"listener_filters":                     walk,        // the TLS inspector only, checked by checkListenerFilters
+		"listener_filters_timeout":             implemented, // bounds the ClientHello and the handshake
+		"continue_on_listener_filters_timeout": rejected("serving a connection whose ClientHello did not come in time"),
 		"socket_options":                       rejected("socket options"),
 		"udp_listener_config":                  rejected("UDP listeners"),
 		"connection_balance_config":            rejected("connection balancing between workers"),
@@ -43,7 +43,7 @@ var listenerFieldRules = map[protoreflect.FullName]map[protoreflect.Name]fieldRu
 		"bind_to_port":                         rejected("listeners that do not bind their port"),
 		"use_original_dst":                     rejected("original destination listeners"),
 		"internal_listener":                    rejected("internal listeners"),
-		"filter_chain_matcher":                 rejected("filter chain matchers"),
+		"filter_chain_matcher":                 rejected("filter chain matchers (the filter_chain_match of each chain is implemented)"),
 		"api_listener":                         rejected("API listeners"),
 	},
 	"envoy.config.core.v3.Address": {
@@ -57,10 +57,36 @@ var listenerFieldRules = map[protoreflect.FullName]map[protoreflect.Name]fieldRu
 	},
 	"envoy.config.listener.v3.FilterChain": {
 		"filters":                          implemented, // one http_connection_manager, compiled by compileHCM
-		"filter_chain_match":               implemented, // only the empty match; others are rejected by compileListener
-		"transport_socket":                 implemented, // rejected by compileListener: TLS is not implemented
+		"filter_chain_match":               walk,
+		"transport_socket":                 implemented, // a DownstreamTlsContext, compiled by compileDownstreamTLS
 		"name":                             neutral(whyStats),
 		"metadata":                         neutral("data for filters to read; none the sim implements reads filter chain metadata"),
 		"transport_socket_connect_timeout": rejected("the downstream TLS handshake timeout"),
+	},
+	"envoy.config.listener.v3.FilterChainMatch": {
+		"destination_port":            implemented,
+		"server_names":                implemented,
+		"transport_protocol":          implemented,
+		"application_protocols":       implemented,
+		"prefix_ranges":               rejected("matching on the destination address"),
+		"address_suffix":              rejected("matching on the destination address"),
+		"suffix_len":                  rejected("matching on the destination address"),
+		"direct_source_prefix_ranges": rejected("matching on the source address"),
+		"source_type":                 rejected("matching on the source address"),
+		"source_prefix_ranges":        rejected("matching on the source address"),
+		"source_ports":                rejected("matching on the source port"),
+	},
+	"envoy.config.listener.v3.ListenerFilter": {
+		"name":             neutral("the sim knows a listener filter by its typed_config's type, as Envoy does"),
+		"typed_config":     implemented, // the TLS inspector, whose fields are below
+		"config_discovery": rejected("listener filters over ECDS"),
+		"filter_disabled":  rejected("listener filters disabled by a match"),
+	},
+	"envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector": {
+		"enable_ja3_fingerprinting":                       neutral("fingerprints are read by access logs only"),
+		"enable_ja4_fingerprinting":                       neutral("fingerprints are read by access logs only"),
+		"initial_read_buffer_size":                        neutral("how much of the ClientHello is read at a time; the sim reads all of it"),
+		"max_client_hello_size":                           rejected("a ClientHello size limit"),
+		"close_connection_on_client_hello_parsing_errors": rejected("closing connections on malformed ClientHellos"),
 	},
 }

@@ -8,6 +8,7 @@ package dataplane
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,6 +16,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -88,6 +90,7 @@ type Proxy struct {
 	routes    map[string]*entry[*routeTable]
 	clusters  map[string]*entry[*clusterSpec]
 	endpoints map[string]*entry[*endpointSet]
+	secrets   map[string]*entry[*secretSpec]
 	versions  map[string]string
 	seen      map[string]bool
 	servers   map[string]*server
@@ -121,6 +124,7 @@ func New(opts Options) (*Proxy, error) {
 		routes:    map[string]*entry[*routeTable]{},
 		clusters:  map[string]*entry[*clusterSpec]{},
 		endpoints: map[string]*entry[*endpointSet]{},
+		secrets:   map[string]*entry[*secretSpec]{},
 		versions:  map[string]string{},
 		seen:      map[string]bool{},
 		servers:   map[string]*server{},
@@ -361,6 +365,7 @@ func (p *Proxy) apply(typeURL, version string, res []*anypb.Any) error {
 		next, bindErr := p.bind(next)
 		p.listeners, err = next, errors.Join(err, bindErr)
 		p.xds.Subscribe(resource.RouteType, p.routeNames())
+		p.xds.Subscribe(resource.SecretType, p.secretNames())
 	case resource.RouteType:
 		p.routes, names, err = applyResources(p.routes, version, now, res, false, compileRouteMessage)
 	case resource.ClusterType:
@@ -369,6 +374,8 @@ func (p *Proxy) apply(typeURL, version string, res []*anypb.Any) error {
 		p.xds.Subscribe(resource.EndpointType, p.endpointNames())
 	case resource.EndpointType:
 		p.endpoints, names, err = applyResources(p.endpoints, version, now, res, false, compileEndpointsMessage)
+	case resource.SecretType:
+		p.secrets, names, err = applyResources(p.secrets, version, now, res, false, compileSecretMessage)
 	default:
 		return fmt.Errorf("type %s is not implemented by the sim", typeURL)
 	}
@@ -417,18 +424,34 @@ func (p *Proxy) statScopes(typeURL, name string) []string {
 		return out
 	}
 	for _, l := range p.listeners {
-		if l.spec.hcm.rdsName == name {
-			out = append(out, "http."+l.spec.hcm.statPrefix+".rds."+name+".")
+		for _, c := range l.spec.chains {
+			if c.hcm.rdsName == name {
+				out = append(out, "http."+c.hcm.statPrefix+".rds."+name+".")
+			}
 		}
 	}
-	return out
+	return slices.Compact(slices.Sorted(slices.Values(out)))
 }
 
 func (p *Proxy) routeNames() []string {
 	var names []string
 	for _, l := range p.listeners {
-		if n := l.spec.hcm.rdsName; n != "" {
-			names = append(names, n)
+		for _, c := range l.spec.chains {
+			if n := c.hcm.rdsName; n != "" {
+				names = append(names, n)
+			}
+		}
+	}
+	return names
+}
+
+func (p *Proxy) secretNames() []string {
+	var names []string
+	for _, l := range p.listeners {
+		for _, c := range l.spec.chains {
+			if c.tls != nil {
+				names = append(names, c.tls.sdsNames...)
+			}
 		}
 	}
 	return names
@@ -562,6 +585,7 @@ func (p *Proxy) revertListener(next map[string]*entry[*listenerSpec], name strin
 func (p *Proxy) rebuild() {
 	keepOnly(p.routes, p.routeNames())
 	keepOnly(p.endpoints, p.endpointNames())
+	keepOnly(p.secrets, p.secretNames())
 	p.forgetEndpointWaits()
 
 	ups := map[string]*upstream{}
@@ -586,18 +610,13 @@ func (p *Proxy) rebuild() {
 	warmingListeners := 0
 	var ready []*server
 	for name, l := range p.listeners {
-		table := l.spec.hcm.inlineRoutes
-		if table == nil {
-			if e, ok := p.routes[l.spec.hcm.rdsName]; ok {
-				table = e.spec
-			}
-		}
 		s := p.servers[name]
-		if table == nil || s == nil {
+		rt := p.listenerRuntime(l.spec, ups)
+		if rt == nil || s == nil {
 			warmingListeners++
 			continue
 		}
-		s.hcm.Store(newHCMRuntime(p, l.spec, table, ups))
+		s.rt.Store(rt)
 		ready = append(ready, s)
 	}
 	p.warming[resource.ClusterType] = warmingClusters
@@ -617,6 +636,43 @@ func (p *Proxy) rebuild() {
 			s.serve()
 		}
 	}
+}
+
+// chainInputs are the route table and certificates of each of a
+// listener's chains; ok is false while one is missing, and Envoy keeps
+// such a listener warming (its previous version, if any, serves on).
+func (p *Proxy) chainInputs(l *listenerSpec) (tables []*routeTable, certs []*tls.Config, ok bool) {
+	tables, certs = make([]*routeTable, len(l.chains)), make([]*tls.Config, len(l.chains))
+	for i, c := range l.chains {
+		tables[i] = c.hcm.inlineRoutes
+		if tables[i] == nil {
+			e, found := p.routes[c.hcm.rdsName]
+			if !found {
+				return nil, nil, false
+			}
+			tables[i] = e.spec
+		}
+		if c.tls != nil {
+			if certs[i], ok = c.tls.config(p.secrets); !ok {
+				return nil, nil, false
+			}
+		}
+	}
+	return tables, certs, true
+}
+
+// listenerRuntime binds a listener's chains to the current clusters, or
+// returns nil while it is warming.
+func (p *Proxy) listenerRuntime(l *listenerSpec, ups map[string]*upstream) *listenerRuntime {
+	tables, certs, ok := p.chainInputs(l)
+	if !ok {
+		return nil
+	}
+	rt := &listenerRuntime{spec: l, chains: make([]chainRuntime, len(l.chains))}
+	for i, c := range l.chains {
+		rt.chains[i] = chainRuntime{hcm: newHCMRuntime(p, c.hcm, l.port, tables[i], ups), tls: certs[i]}
+	}
+	return rt
 }
 
 // withStatic puts the static resources back into next: a dynamic resource
@@ -682,58 +738,4 @@ func keepOnly[T any](m map[string]*entry[T], names []string) {
 			delete(m, n)
 		}
 	}
-}
-
-// server is one bound listener socket; the connection manager it serves
-// with is swapped atomically on every update.
-type server struct {
-	name    string
-	bind    netip.AddrPort
-	ln      net.Listener
-	http    *http.Server
-	hcm     atomic.Pointer[hcmRuntime]
-	serving bool
-	log     *slog.Logger
-}
-
-func newServer(name string, addr netip.AddrPort, ln net.Listener, log *slog.Logger) *server {
-	s := &server{name: name, bind: addr, ln: ln, log: log.With("listener", name, "addr", ln.Addr().String())}
-	s.http = &http.Server{
-		Handler:                      s,
-		ReadHeaderTimeout:            time.Minute,
-		DisableGeneralOptionsHandler: true,
-		ErrorLog:                     slog.NewLogLogger(log.Handler(), slog.LevelDebug),
-	}
-	return s
-}
-
-func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.hcm.Load().ServeHTTP(w, r)
-}
-
-func (s *server) serve() {
-	if s.serving {
-		return
-	}
-	s.serving = true
-	s.log.Info("listener serving")
-	go func() {
-		if err := s.http.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("listener stopped", "error", err)
-		}
-	}()
-}
-
-func (s *server) close() {
-	if !s.serving {
-		_ = s.ln.Close()
-		return
-	}
-	// Envoy drains a removed listener; the sim lets in-flight requests
-	// finish for a short while.
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = s.http.Shutdown(ctx)
-	}()
 }

@@ -387,13 +387,22 @@ func processRequestHost(host, forwardedProto, newScheme, newPort string) string 
 	return host
 }
 
-// requestScheme is the request's :scheme on a plain-text HTTP/1.1
-// connection: ConnectionManagerUtility::mutateRequestHeaders sets it from
+// requestScheme is the request's :scheme on an HTTP/1.1 connection:
+// ConnectionManagerUtility::mutateRequestHeaders sets it from
 // x-forwarded-proto when that is exactly "http" or "https", else from the
-// connection, which is not TLS (getScheme, HeaderUtility::schemeIsValid).
+// connection (getScheme, HeaderUtility::schemeIsValid).
 func requestScheme(r *http.Request) string {
 	if xfp := strings.Join(r.Header["X-Forwarded-Proto"], ","); xfp == "http" || xfp == "https" {
 		return xfp
+	}
+	return connScheme(r)
+}
+
+// connScheme is the scheme of the downstream connection: https once TLS
+// was terminated on it.
+func connScheme(r *http.Request) string {
+	if r.TLS != nil {
+		return "https"
 	}
 	return "http"
 }

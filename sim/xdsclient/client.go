@@ -95,8 +95,9 @@ type Options struct {
 // would otherwise spin.
 const repeatNACKDelay = time.Second
 
-// Types in the order Envoy requests them on an ADS stream.
-var typeOrder = []string{resource.ClusterType, resource.EndpointType, resource.ListenerType, resource.RouteType}
+// Types in the order Envoy requests them on an ADS stream: secrets are
+// requested by the listeners' TLS contexts, after the listeners.
+var typeOrder = []string{resource.ClusterType, resource.EndpointType, resource.ListenerType, resource.RouteType, resource.SecretType}
 
 // Client is an ADS client. Create it with New and start it with Run.
 type Client struct {
@@ -214,6 +215,7 @@ func New(opts Options) (*Client, error) {
 			resource.EndpointType: {},
 			resource.ListenerType: {wildcard: true},
 			resource.RouteType:    {},
+			resource.SecretType:   {},
 		},
 	}, nil
 }
@@ -222,7 +224,7 @@ func New(opts Options) (*Client, error) {
 func (c *Client) Connected() bool { return c.connected.Load() }
 
 // Subscribe sets the resource names wanted for a non-wildcard type
-// (endpoints or route configurations). In delta the server is told the
+// (endpoints, route configurations or secrets). In delta the server is told the
 // names added and removed since it was last told, and the resources no
 // longer named leave the set the Handler gets from the type's next update.
 func (c *Client) Subscribe(typeURL string, names []string) {

@@ -39,6 +39,10 @@ func resourceNames(resp *discoveryv3.DeltaDiscoveryResponse) []string {
 	return slices.Sorted(slices.Values(names))
 }
 
+// routingTypes are the types the fixtures below serve: no listener of
+// theirs asks for a secret.
+var routingTypes = []string{resource.ClusterType, resource.EndpointType, resource.ListenerType, resource.RouteType}
+
 func TestDeltaWildcardAndNamedSubscriptions(t *testing.T) {
 	srv := xdstest.Start(t)
 	srv.Set(t, node, "v1", xdstest.Cluster("backend"), xdstest.Endpoints(t, "backend", "10.0.0.1:8080"),
@@ -51,7 +55,7 @@ func TestDeltaWildcardAndNamedSubscriptions(t *testing.T) {
 		resource.ListenerType: {"listener~8080"},
 		resource.RouteType:    {"listener~8080"},
 	}
-	for _, typeURL := range typeOrder {
+	for _, typeURL := range routingTypes {
 		rec.waitState(t, typeURL, "v1", want[typeURL]...)
 		ack := waitDeltaRequest(t, srv, typeURL, "ACK", func(_ int, r *deltaRequest) bool { return r.GetResponseNonce() != "" })
 		if ack.GetErrorDetail() != nil {
@@ -206,7 +210,7 @@ func TestDeltaReconnectSendsInitialResourceVersions(t *testing.T) {
 	srv.Set(t, node, "v1", xdstest.Cluster("backend"), xdstest.Endpoints(t, "backend", "10.0.0.1:8080"),
 		xdstest.Listener(t, 8080), xdstest.RouteConfig(8080))
 	c, rec := startClient(t, Options{ServerAddress: srv.Addr(), Delta: true})
-	for _, typeURL := range typeOrder {
+	for _, typeURL := range routingTypes {
 		rec.waitVersion(t, typeURL, "v1")
 	}
 	// What the first stream delivered, by type: name -> version.
@@ -228,7 +232,7 @@ func TestDeltaReconnectSendsInitialResourceVersions(t *testing.T) {
 	rec.waitState(t, resource.ListenerType, "v2", "listener~8080", "listener~9090")
 	rec.waitState(t, resource.RouteType, "v2", "listener~8080", "listener~9090")
 
-	for _, typeURL := range typeOrder {
+	for _, typeURL := range routingTypes {
 		first := waitDeltaRequest(t, srv, typeURL, "first request on the new stream", func(stream int, _ *deltaRequest) bool { return stream > 1 })
 		wantSubscribe := slices.Sorted(maps.Keys(delivered[typeURL]))
 		if typeURL == resource.ClusterType || typeURL == resource.ListenerType {
