@@ -19,7 +19,7 @@ type gatewayModel struct {
 }
 
 // buildGateways returns the Gateways of managed classes, sorted by key.
-func buildGateways(in *Inputs, classes map[string]bool) []*gatewayModel {
+func buildGateways(ix *index, in *Inputs, classes map[string]bool) []*gatewayModel {
 	var out []*gatewayModel
 	for i := range in.Gateways {
 		gw := &in.Gateways[i]
@@ -28,7 +28,7 @@ func buildGateways(in *Inputs, classes map[string]bool) []*gatewayModel {
 		}
 		g := &gatewayModel{obj: gw, key: keyOf(gw.Namespace, gw.Name)}
 		for j := range gw.Spec.Listeners {
-			g.listeners = append(g.listeners, newListener(g, &gw.Spec.Listeners[j]))
+			g.listeners = append(g.listeners, newListener(ix, g, &gw.Spec.Listeners[j]))
 		}
 		markConflicts(g.listeners)
 		out = append(out, g)
@@ -46,13 +46,13 @@ func (g *gatewayModel) listener(name string) *listenerModel {
 	return nil
 }
 
-// ports returns the ports of the Gateway's usable listeners, ascending,
-// with those listeners in spec order.
+// ports returns the ports of the Gateway's programmed listeners,
+// ascending, with those listeners in spec order.
 func (g *gatewayModel) ports() ([]int32, map[int32][]*listenerModel) {
 	byPort := map[int32][]*listenerModel{}
 	var ports []int32
 	for _, l := range g.listeners {
-		if !l.usable() {
+		if !l.programmed() {
 			continue
 		}
 		if _, seen := byPort[l.port]; !seen {
@@ -67,12 +67,20 @@ func (g *gatewayModel) ports() ([]int32, map[int32][]*listenerModel) {
 // status is the Gateway's status once routes are attached.
 func (g *gatewayModel) status(addresses []gwv1.GatewayStatusAddress, ps *policies) gwv1.GatewayStatus {
 	gen := g.obj.Generation
-	var valid, invalid []string
+	// valid listeners are programmed; rejected ones are not accepted;
+	// unresolved ones are accepted but their references do not resolve.
+	var valid, rejected, unresolved, invalid []string
 	listeners := make([]gwv1.ListenerStatus, 0, len(g.listeners))
 	for _, l := range g.listeners {
-		if l.usable() {
+		switch {
+		case l.programmed():
 			valid = append(valid, l.name)
-		} else {
+		case l.accepted():
+			unresolved = append(unresolved, l.name)
+		default:
+			rejected = append(rejected, l.name)
+		}
+		if !l.programmed() {
 			invalid = append(invalid, l.name)
 		}
 		listeners = append(listeners, l.status(invalidMessage(ps.invalidAt(listenerTarget(l)))))
@@ -86,9 +94,15 @@ func (g *gatewayModel) status(addresses []gwv1.GatewayStatusAddress, ps *policie
 		accepted = condition(string(gwv1.GatewayConditionAccepted), false, string(gwv1.GatewayReasonListenersNotValid),
 			fmt.Sprintf("no listener is valid: %s (see the listeners' conditions)", strings.Join(invalid, ", ")), gen)
 	default:
+		msg := fmt.Sprintf("listeners %s are accepted", strings.Join(valid, ", "))
+		if len(rejected) > 0 {
+			msg += fmt.Sprintf("; listeners %s are not", strings.Join(rejected, ", "))
+		}
+		if len(unresolved) > 0 {
+			msg += fmt.Sprintf("; listeners %s are not programmed: their references do not resolve", strings.Join(unresolved, ", "))
+		}
 		accepted = condition(string(gwv1.GatewayConditionAccepted), true, string(gwv1.GatewayReasonListenersNotValid),
-			fmt.Sprintf("listeners %s are accepted; listeners %s are not (see their conditions)",
-				strings.Join(valid, ", "), strings.Join(invalid, ", ")), gen)
+			msg+" (see their conditions)", gen)
 	}
 
 	if why := invalidMessage(ps.invalidAt(targetKey{levelGateway, g.key, ""})); why != "" {

@@ -63,6 +63,12 @@ func goldenCases() []goldenCase {
 		{name: "routing-missing-backend"},
 		{name: "routing-attachment", noAddress: true},
 		{name: "routing-endpoints"},
+		// HTTPS listeners.
+		{name: "https-same-namespace-secret"},
+		{name: "https-sni-filter-chains"},
+		{name: "https-invalid-certificate-refs"},
+		{name: "https-listener-conflicts"},
+		{name: "https-cross-namespace-secret-granted"},
 	}
 }
 

@@ -29,6 +29,8 @@ type index struct {
 	services        map[types.NamespacedName]*corev1.Service
 	slicesByService map[types.NamespacedName][]*discoveryv1.EndpointSlice
 	grantsByNS      map[string][]*gwv1.ReferenceGrant
+	// certificates memoises certificateOf.
+	certificates map[types.NamespacedName]parsedCertificate
 }
 
 func newIndex(in *Inputs) *index {
@@ -41,6 +43,7 @@ func newIndex(in *Inputs) *index {
 		services:        make(map[types.NamespacedName]*corev1.Service, len(in.Services)),
 		slicesByService: map[types.NamespacedName][]*discoveryv1.EndpointSlice{},
 		grantsByNS:      map[string][]*gwv1.ReferenceGrant{},
+		certificates:    map[types.NamespacedName]parsedCertificate{},
 	}
 	for i := range in.Namespaces {
 		ns := &in.Namespaces[i]

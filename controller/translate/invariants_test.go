@@ -132,6 +132,9 @@ func checkProxy(t *testing.T, p Proxy, route func(r *routev3.Route, auth *anypb.
 	for _, e := range p.Endpoints {
 		mustValidate(t, "ClusterLoadAssignment", e.GetClusterName(), e)
 	}
+	for _, s := range p.Secrets {
+		mustValidate(t, "Secret", s.GetName(), s)
+	}
 }
 
 // mustValidate checks m and every message packed in it against their
@@ -224,6 +227,9 @@ func outputBytes(t *testing.T, out Output) []byte {
 			add(m)
 		}
 		for _, m := range p.Endpoints {
+			add(m)
+		}
+		for _, m := range p.Secrets {
 			add(m)
 		}
 	}

@@ -11,6 +11,8 @@ const (
 	hcmFilterName        = "envoy.filters.network.http_connection_manager"
 	apiKeyAuthFilterName = "envoy.filters.http.api_key_auth"
 	routerFilterName     = "envoy.filters.http.router"
+	tlsInspectorName     = "envoy.filters.listener.tls_inspector"
+	tlsTransportName     = "envoy.transport_sockets.tls"
 
 	// invalidRouteBody is kgateway's body for a route replaced because its
 	// configuration (here: its API key auth policy) is invalid.
@@ -25,6 +27,12 @@ const (
 // RouteConfiguration carries the same name.
 func listenerName(port int32) string {
 	return "listener~" + strconv.Itoa(int(port))
+}
+
+// secretName names the SDS Secret holding the certificate of one
+// Kubernetes Secret; listeners refer to it by this name.
+func secretName(secret types.NamespacedName) string {
+	return secret.Namespace + "/" + secret.Name
 }
 
 // virtualHostName names the virtual host of one hostname on one listener.

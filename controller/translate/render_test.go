@@ -24,6 +24,7 @@ type goldenProxy struct {
 	Routes    []any  `json:"routes"`
 	Clusters  []any  `json:"clusters"`
 	Endpoints []any  `json:"endpoints"`
+	Secrets   []any  `json:"secrets,omitempty"`
 }
 
 type goldenStatus struct {
@@ -50,6 +51,9 @@ func renderOutput(out Output) ([]byte, error) {
 			return nil, err
 		}
 		if gp.Endpoints, err = protosAsJSON(p.Endpoints); err != nil {
+			return nil, err
+		}
+		if gp.Secrets, err = protosAsJSON(p.Secrets); err != nil {
 			return nil, err
 		}
 		g.Proxies = append(g.Proxies, gp)

@@ -17,7 +17,7 @@ import (
 func Translate(in Inputs) Output {
 	ix := newIndex(&in)
 	classes, classStatuses := acceptClasses(&in)
-	gateways := buildGateways(&in, classes)
+	gateways := buildGateways(ix, &in, classes)
 	routes := attachRoutes(ix, &in, gateways)
 	ps := resolvePolicies(ix, &in, gateways, routes)
 

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
 // mustAny packs a message the translator built itself. Marshalling is
@@ -23,7 +24,7 @@ func mustAny(m proto.Message) *anypb.Any {
 	return a
 }
 
-// adsConfigSource points RDS and EDS at the ADS stream.
+// adsConfigSource points RDS, EDS and SDS at the ADS stream.
 func adsConfigSource() *corev3.ConfigSource {
 	return &corev3.ConfigSource{
 		ResourceApiVersion:    corev3.ApiVersion_V3,
@@ -33,9 +34,34 @@ func adsConfigSource() *corev3.ConfigSource {
 
 // envoyListener is the listener of one Gateway port: one HCM whose routes
 // come over RDS, with API key auth present but disabled until a route,
-// virtual host or route configuration enables it by per-filter config.
-func envoyListener(port int32) *listenerv3.Listener {
+// virtual host or route configuration enables it by per-filter config. An
+// HTTP port has one filter chain; an HTTPS port one per Gateway listener,
+// each with its certificates (all listeners of a port share a protocol:
+// markConflicts sees to it).
+func envoyListener(port int32, listeners []*listenerModel) *listenerv3.Listener {
 	name := listenerName(port)
+	l := &listenerv3.Listener{
+		Name: name,
+		Address: &corev3.Address{Address: &corev3.Address_SocketAddress{SocketAddress: &corev3.SocketAddress{
+			Address:       "0.0.0.0",
+			PortSpecifier: &corev3.SocketAddress_PortValue{PortValue: uint32(port)},
+		}}},
+	}
+	hcm := hcmFilter(name)
+	if listeners[0].spec.Protocol != gwv1.HTTPSProtocolType {
+		l.FilterChains = []*listenerv3.FilterChain{{Filters: []*listenerv3.Filter{hcm}}}
+		return l
+	}
+	l.ListenerFilters = []*listenerv3.ListenerFilter{tlsInspector()}
+	for _, gl := range listeners {
+		l.FilterChains = append(l.FilterChains, tlsFilterChain(gl, hcm))
+	}
+	return l
+}
+
+// hcmFilter is the HTTP connection manager of a port, whose
+// RouteConfiguration is named routeConfig.
+func hcmFilter(routeConfig string) *listenerv3.Filter {
 	hcm := &hcmv3.HttpConnectionManager{
 		StatPrefix:    "http",
 		StripPortMode: &hcmv3.HttpConnectionManager_StripAnyHostPort{StripAnyHostPort: true},
@@ -44,7 +70,7 @@ func envoyListener(port int32) *listenerv3.Listener {
 		UseRemoteAddress: wrapperspb.Bool(true),
 		RouteSpecifier: &hcmv3.HttpConnectionManager_Rds{Rds: &hcmv3.Rds{
 			ConfigSource:    adsConfigSource(),
-			RouteConfigName: name,
+			RouteConfigName: routeConfig,
 		}},
 		HttpFilters: []*hcmv3.HttpFilter{
 			{
@@ -58,17 +84,8 @@ func envoyListener(port int32) *listenerv3.Listener {
 			},
 		},
 	}
-	return &listenerv3.Listener{
-		Name: name,
-		Address: &corev3.Address{Address: &corev3.Address_SocketAddress{SocketAddress: &corev3.SocketAddress{
-			Address:       "0.0.0.0",
-			PortSpecifier: &corev3.SocketAddress_PortValue{PortValue: uint32(port)},
-		}}},
-		FilterChains: []*listenerv3.FilterChain{{
-			Filters: []*listenerv3.Filter{{
-				Name:       hcmFilterName,
-				ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: mustAny(hcm)},
-			}},
-		}},
+	return &listenerv3.Filter{
+		Name:       hcmFilterName,
+		ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: mustAny(hcm)},
 	}
 }

@@ -14,7 +14,7 @@ import (
 )
 
 // ProxyError says why one Gateway's configuration was not published. Its
-// message never contains an API key value.
+// message never contains an API key value or a private key.
 type ProxyError struct {
 	Gateway k8stypes.NamespacedName
 	Err     error
@@ -51,9 +51,10 @@ func (e *PublishError) Unwrap() []error {
 // nodeState is what the server last published for one node.
 type nodeState struct {
 	versions versions
-	// keys are the API key values in the current snapshot and prevKeys
-	// those of the one before, which a NACK arriving late may concern:
-	// both are redacted from anything the data plane sends back.
+	// keys are the secret values (API keys, TLS private keys) in the
+	// current snapshot and prevKeys those of the one before, which a NACK
+	// arriving late may concern: both are redacted from anything the data
+	// plane sends back.
 	keys, prevKeys map[string]struct{}
 	// gone: the Gateway disappeared while its data plane was connected.
 	// The node holds an empty snapshot until its last stream closes.
@@ -150,7 +151,7 @@ func (s *Server) clearLocked(ctx context.Context, node string) error {
 	if st.gone {
 		return nil
 	}
-	snap, vers, err := newSnapshot(nil, nil, nil, nil)
+	snap, vers, err := newSnapshot(nil, nil, nil, nil, nil)
 	if err != nil {
 		return err
 	}
@@ -163,17 +164,22 @@ func (s *Server) clearLocked(ctx context.Context, node string) error {
 }
 
 // buildSnapshot validates and canonicalises one proxy's resources. The
-// error names the failing resource and never contains an API key.
+// error names the failing resource and never contains an API key or a
+// private key.
 func buildSnapshot(p translate.Proxy) (*cachev3.Snapshot, versions, map[string]struct{}, error) {
-	in := &inspection{keys: map[string]struct{}{}}
+	in := newInspection()
 	listeners := collect(in, "Listener", p.Listeners)
 	routes := collect(in, "RouteConfiguration", p.Routes)
 	clusters := collect(in, "Cluster", p.Clusters)
 	endpoints := collect(in, "ClusterLoadAssignment", p.Endpoints)
+	secrets := collect(in, "Secret", p.Secrets)
 	if err := in.err(); err != nil {
 		return nil, versions{}, nil, errors.New(redact(err.Error(), in.keys))
 	}
-	snap, vers, err := newSnapshot(listeners, routes, clusters, endpoints)
+	if err := checkSecretNames(in.sdsNames, secrets); err != nil {
+		return nil, versions{}, nil, errors.New(redact(err.Error(), in.keys))
+	}
+	snap, vers, err := newSnapshot(listeners, routes, clusters, endpoints, secrets)
 	if err != nil {
 		return nil, versions{}, nil, errors.New(redact(err.Error(), in.keys))
 	}
@@ -182,7 +188,7 @@ func buildSnapshot(p translate.Proxy) (*cachev3.Snapshot, versions, map[string]s
 
 // newSnapshot assembles a consistent snapshot whose per-type versions are
 // content hashes.
-func newSnapshot(listeners, routes, clusters, endpoints []types.Resource) (*cachev3.Snapshot, versions, error) {
+func newSnapshot(listeners, routes, clusters, endpoints, secrets []types.Resource) (*cachev3.Snapshot, versions, error) {
 	var vers versions
 	snap := &cachev3.Snapshot{}
 	for typ, items := range map[types.ResponseType][]types.Resource{
@@ -190,6 +196,7 @@ func newSnapshot(listeners, routes, clusters, endpoints []types.Resource) (*cach
 		types.Route:    routes,
 		types.Cluster:  clusters,
 		types.Endpoint: endpoints,
+		types.Secret:   secrets,
 	} {
 		v, err := contentVersion(items)
 		if err != nil {

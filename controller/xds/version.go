@@ -18,7 +18,7 @@ import (
 
 // versions are the per-type versions of one snapshot.
 type versions struct {
-	listener, route, cluster, endpoint string
+	listener, route, cluster, endpoint, secret string
 }
 
 func (v *versions) set(typ types.ResponseType, version string) {
@@ -31,6 +31,8 @@ func (v *versions) set(typ types.ResponseType, version string) {
 		v.cluster = version
 	case types.Endpoint:
 		v.endpoint = version
+	case types.Secret:
+		v.secret = version
 	}
 }
 
@@ -40,6 +42,7 @@ func (v versions) LogValue() slog.Value {
 		slog.String("rds", v.route),
 		slog.String("cds", v.cluster),
 		slog.String("eds", v.endpoint),
+		slog.String("sds", v.secret),
 	)
 }
 
