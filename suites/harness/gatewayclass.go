@@ -31,7 +31,7 @@ func AwaitGatewayClass(ctx context.Context, env Environment, tc TimeoutConfig) (
 		return GatewayClassInfo{}, fmt.Errorf("kubernetes client: %w", err)
 	}
 	var info GatewayClassInfo
-	err = awaitObject(ctx, res, gatewayClassKind, "", env.GatewayClass(), tc.PollInterval, tc.GatewayReadyTimeout, tc.APITimeout,
+	err = awaitObject(ctx, res, gatewayClassKind, "", env.GatewayClass(), tc.GatewayReadyTimeout, tc.APITimeout,
 		func(u *unstructured.Unstructured) string {
 			info = gatewayClassInfo(u)
 			return strings.Join(checkConditions(u, scenario.Condition{Type: "Accepted", Status: metav1.ConditionTrue}, nil), "; ")

@@ -21,7 +21,6 @@ import (
 	"sigs.k8s.io/e2e-framework/klient/decoder"
 	"sigs.k8s.io/e2e-framework/klient/k8s"
 	"sigs.k8s.io/e2e-framework/klient/k8s/resources"
-	"sigs.k8s.io/e2e-framework/klient/wait"
 
 	"github.com/keyconform/keyconform/suites/scenario"
 )
@@ -151,26 +150,22 @@ func getUnstructured(ctx context.Context, res *resources.Resources, gvk schema.G
 	return u, err
 }
 
-// awaitObject polls the object until check returns "" (ready) or timeout
-// passes; the error carries check's last explanation.
+// awaitObject waits until check returns "" (ready) for the object or
+// timeout passes; the error carries check's last explanation.
 func awaitObject(ctx context.Context, res *resources.Resources, gvk schema.GroupVersionKind, namespace, name string,
-	poll, timeout, apiTimeout time.Duration, check func(*unstructured.Unstructured) string) error {
-	var why string
-	ready := func(ctx context.Context) (bool, error) {
-		var u *unstructured.Unstructured
-		err := withTimeout(ctx, apiTimeout, func(ctx context.Context) error {
-			var err error
-			u, err = getUnstructured(ctx, res, gvk, namespace, name)
-			return err
-		})
+	timeout, apiTimeout time.Duration, check func(*unstructured.Unstructured) string) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	why := "not read yet"
+	err := follow(ctx, res, gvk, namespace, name, apiTimeout, func(u *unstructured.Unstructured, err error) bool {
 		if err != nil {
 			why = err.Error()
-			return false, nil
+			return false
 		}
 		why = check(u)
-		return why == "", nil
-	}
-	if err := wait.For(ready, wait.WithContext(ctx), wait.WithTimeout(timeout), wait.WithInterval(poll), wait.WithImmediate()); err != nil {
+		return why == ""
+	})
+	if err != nil {
 		return fmt.Errorf("%s %s/%s is not ready after %v: %s", gvk.Kind, namespace, name, timeout, why)
 	}
 	return nil
@@ -178,7 +173,7 @@ func awaitObject(ctx context.Context, res *resources.Resources, gvk schema.Group
 
 // AwaitDeploymentAvailable waits until a Deployment reports Available=True.
 func AwaitDeploymentAvailable(ctx context.Context, res *resources.Resources, namespace, name string, timeout time.Duration) error {
-	return awaitObject(ctx, res, deploymentKind, namespace, name, 500*time.Millisecond, timeout, 30*time.Second, deploymentAvailable)
+	return awaitObject(ctx, res, deploymentKind, namespace, name, timeout, 30*time.Second, deploymentAvailable)
 }
 
 var deploymentKind = schema.GroupVersionKind{Group: "apps", Version: "v1", Kind: "Deployment"}

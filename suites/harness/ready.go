@@ -27,7 +27,7 @@ func (x *execution) awaitReady(ctx context.Context, objs []appliedObject) error 
 			continue
 		}
 		if err := awaitObject(ctx, x.res, a.gvk, a.obj.GetNamespace(), a.obj.GetName(),
-			x.timeouts.PollInterval, x.timeouts.GatewayReadyTimeout, x.timeouts.APITimeout, check); err != nil {
+			x.timeouts.GatewayReadyTimeout, x.timeouts.APITimeout, check); err != nil {
 			return err
 		}
 	}

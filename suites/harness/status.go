@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"sigs.k8s.io/e2e-framework/klient/wait"
 
 	"github.com/keyconform/keyconform/suites/scenario"
 )
@@ -27,25 +26,21 @@ func (x *execution) expectCondition(ctx context.Context, s scenario.ConditionSte
 	}
 	var diffs []string
 	var leak string
-	held := func(ctx context.Context) (bool, error) {
-		var u *unstructured.Unstructured
-		err := withTimeout(ctx, x.timeouts.APITimeout, func(ctx context.Context) error {
-			var err error
-			u, err = getUnstructured(ctx, x.res, x.kind(s.Ref.Kind), ns, s.Ref.Name)
-			return err
-		})
+	held := func(u *unstructured.Unstructured, err error) bool {
 		if err != nil {
 			diffs = []string{err.Error()}
-			return false, nil
+			return false
 		}
 		if l := x.leakIn(*u); l != "" {
 			leak = l
-			return true, nil
+			return true
 		}
 		diffs = checkListenerConditions(u, s.Listener, s.Condition, messages)
-		return len(diffs) == 0, nil
+		return len(diffs) == 0
 	}
-	err = wait.For(held, wait.WithContext(ctx), wait.WithTimeout(x.timeouts.StatusTimeout), wait.WithInterval(x.timeouts.PollInterval), wait.WithImmediate())
+	waitCtx, cancel := context.WithTimeout(ctx, x.timeouts.StatusTimeout)
+	defer cancel()
+	err = follow(waitCtx, x.res, x.kind(s.Ref.Kind), ns, s.Ref.Name, x.timeouts.APITimeout, held)
 	kind := x.kind(s.Ref.Kind).Kind
 	if leak != "" {
 		return fmt.Errorf("%s %s/%s status contains an API key: %s", kind, ns, s.Ref.Name, leak)

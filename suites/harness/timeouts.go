@@ -12,8 +12,8 @@ import (
 // replaced by a default behind the user's back; Validate rejects the ones
 // that make no sense.
 type TimeoutConfig struct {
-	// PollInterval is the pause between two attempts of any eventually
-	// consistent check (requests, object status).
+	// PollInterval is the pause between two attempts of a request
+	// expectation. Object and status waits need none: they watch.
 	PollInterval time.Duration
 	// MaxTimeToConsistency is how long a request expectation may take to
 	// hold RequiredConsecutiveSuccesses times in a row.
@@ -74,7 +74,7 @@ func (c TimeoutConfig) Validate() error {
 
 // BindFlags registers one flag per field on fs, defaulting to c's values.
 func (c *TimeoutConfig) BindFlags(fs *flag.FlagSet) {
-	fs.DurationVar(&c.PollInterval, "poll-interval", c.PollInterval, "pause between attempts of eventually consistent checks")
+	fs.DurationVar(&c.PollInterval, "poll-interval", c.PollInterval, "pause between two attempts of a request expectation (object and status waits watch instead)")
 	fs.DurationVar(&c.MaxTimeToConsistency, "max-time-to-consistency", c.MaxTimeToConsistency, "time a request expectation may take to hold --required-consecutive-successes times in a row")
 	fs.IntVar(&c.RequiredConsecutiveSuccesses, "required-consecutive-successes", c.RequiredConsecutiveSuccesses, "matching responses in a row before a request expectation holds (at least 1)")
 	fs.DurationVar(&c.RequestTimeout, "request-timeout", c.RequestTimeout, "timeout of one HTTP request")
