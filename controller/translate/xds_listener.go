@@ -63,8 +63,7 @@ func envoyListener(port int32, listeners []*listenerModel) *listenerv3.Listener 
 // RouteConfiguration is named routeConfig.
 func hcmFilter(routeConfig string) *listenerv3.Filter {
 	hcm := &hcmv3.HttpConnectionManager{
-		StatPrefix:    "http",
-		StripPortMode: &hcmv3.HttpConnectionManager_StripAnyHostPort{StripAnyHostPort: true},
+		StatPrefix: "http",
 		// An edge proxy, as kgateway configures it: the peer address becomes
 		// x-forwarded-for instead of trusting what the client sent.
 		UseRemoteAddress: wrapperspb.Bool(true),

@@ -64,7 +64,11 @@ func routeConfiguration(gw *gatewayModel, port int32, listeners []*listenerModel
 		hostnames = append(hostnames, h)
 	}
 	slices.Sort(hostnames)
-	rc := &routev3.RouteConfiguration{Name: name}
+	// Virtual hosts match the Host without its port, but the Host goes
+	// upstream as the client sent it: Gateway API forwards it unchanged
+	// (as kgateway and Envoy Gateway configure Envoy, rather than
+	// stripping the port in the connection manager).
+	rc := &routev3.RouteConfiguration{Name: name, IgnorePortInHostMatching: true}
 	for _, h := range hostnames {
 		rc.VirtualHosts = append(rc.VirtualHosts, vhosts[h].build(name, ps))
 	}
