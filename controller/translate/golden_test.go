@@ -69,6 +69,12 @@ func goldenCases() []goldenCase {
 		{name: "https-invalid-certificate-refs"},
 		{name: "https-listener-conflicts"},
 		{name: "https-cross-namespace-secret-granted"},
+		// HTTPRoute filters.
+		{name: "filters-request-header-modifier"},
+		{name: "filters-redirect-host-status"},
+		{name: "filters-redirect-scheme-port"},
+		{name: "filters-redirect-path"},
+		{name: "filters-with-api-key-policy"},
 	}
 }
 

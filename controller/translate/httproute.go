@@ -3,7 +3,6 @@ package translate
 import (
 	"fmt"
 	"slices"
-	"strings"
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -29,7 +28,7 @@ type ruleModel struct {
 	dropped  []string             // matches that cannot be translated
 	action   *routev3.Route_Route // nil: no valid backend, Envoy answers 500
 	backends []backend
-	filters  string // filters in use, which this controller does not implement
+	filters  ruleFilters // what the rule's filters do to its routes
 }
 
 func compileRoute(ix *index, r *gwv1.HTTPRoute) *routeModel {
@@ -58,26 +57,11 @@ func compileRule(ix *index, r *gwv1.HTTPRoute, i int, refs *problems) *ruleModel
 		}
 		rule.matches = append(rule.matches, m)
 	}
-	rule.filters = filtersInUse(spec)
+	rule.filters = compileFilters(spec)
 	var invalidWeight uint32
 	rule.backends, invalidWeight = resolveBackends(ix, r, i, spec.BackendRefs, refs)
 	rule.action = backendAction(rule.backends, invalidWeight)
 	return rule
-}
-
-// filtersInUse names the filter types a rule or its backendRefs use.
-func filtersInUse(rule *gwv1.HTTPRouteRule) string {
-	var kinds []string
-	for _, f := range rule.Filters {
-		kinds = append(kinds, string(f.Type))
-	}
-	for _, b := range rule.BackendRefs {
-		for _, f := range b.Filters {
-			kinds = append(kinds, string(f.Type))
-		}
-	}
-	slices.Sort(kinds)
-	return strings.Join(slices.Compact(kinds), ", ")
 }
 
 // ruleNamed finds a rule by name (a TrafficPolicy sectionName).

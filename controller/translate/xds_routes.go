@@ -153,16 +153,21 @@ func envoyRoute(e *routeEntry, ps *policies) *routev3.Route {
 	}
 	policy, lvl := ps.effective(e.att.listener, rm, rule)
 	switch {
-	case rule.filters != "":
+	case len(rule.filters.problems) > 0:
 		r.Action = directResponse("")
 		for _, p := range e.att.parents {
-			p.drop(rule.index, string(gwv1.RouteReasonUnsupportedValue),
-				fmt.Sprintf("filters (%s) are not supported by this controller; the rule answers 500", rule.filters))
+			p.drop(rule.index, string(gwv1.RouteReasonUnsupportedValue), rule.filters.message())
 		}
+	case rule.filters.redirect != nil:
+		// Envoy's router answers the redirect, after the HTTP filters: API
+		// key auth, at whatever level it is attached, still applies.
+		r.Action = &routev3.Route_Redirect{Redirect: redirectAction(rule.filters.redirect, e.att.listener, e.match)}
 	case rule.action == nil:
 		r.Action = directResponse("")
 	default:
 		r.Action = rule.action
+		// Only requests sent upstream carry header modifications.
+		r.RequestHeadersToAdd, r.RequestHeadersToRemove = rule.filters.headersToAdd, rule.filters.headersToRemove
 	}
 	if lvl == levelRoute || lvl == levelRule {
 		r.TypedPerFilterConfig = perFilterConfig(policy)
