@@ -51,6 +51,7 @@ test: vet tools tools-envoy-gateway ## Everything that runs here: unit, golden, 
 	$(MAKE) --no-print-directory e2e-sim IMPL=envoy-gateway
 	$(MAKE) --no-print-directory e2e-against-run
 	$(MAKE) --no-print-directory conformance-gateway-api IMPL=envoy-gateway
+	$(MAKE) --no-print-directory conformance-gateway-api IMPL=keyconform
 
 # Conformance suites (see suites/README.md). Reports land in $(ARTIFACTS).
 GINKGO ?= $(GO) tool ginkgo
