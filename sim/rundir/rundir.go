@@ -86,6 +86,10 @@ func (d *Dir) Release() error {
 	return errors.Join(err, d.lock.Close())
 }
 
+// Kill ends every process started with a path in d, with SIGKILL, and
+// waits until they are gone.
+func (d *Dir) Kill() error { return killUsers(d.path) }
+
 // DieWithParent returns an executable in d that runs binary with the
 // parent-death signal set to SIGKILL, so the process dies with the one
 // that starts it (for commands started by a library, such as envtest's

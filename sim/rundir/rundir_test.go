@@ -190,3 +190,32 @@ func TestDieWithParentSetsEnvironment(t *testing.T) {
 		}
 	}
 }
+
+func TestKillEndsTheDirectorysProcesses(t *testing.T) {
+	d, err := Claim()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = d.Release() })
+	user := exec.Command("tail", "-f", filepath.Join(d.Path(), "lockfile-or-any"))
+	other := exec.Command("sleep", "60")
+	for _, c := range []*exec.Cmd{user, other} {
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = c.Process.Kill(); _ = c.Wait() })
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- user.Wait() }()
+	if err := d.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-exited:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the directory's process still runs after Kill")
+	}
+	if err := other.Process.Signal(syscall.Signal(0)); err != nil {
+		t.Errorf("Kill ended a process that does not use the directory: %v", err)
+	}
+}
