@@ -14,9 +14,9 @@ import (
 )
 
 // ConfigDump is the accepted configuration as Envoy's /config_dump shows
-// it (clusters, listeners, route configurations, and endpoints when
-// includeEDS), with every sensitive field, such as api_key_auth
-// credentials, redacted as Envoy redacts them.
+// it (clusters, listeners, route configurations, secrets, and endpoints
+// when includeEDS), with every sensitive field, such as api_key_auth
+// credentials and private keys, redacted as Envoy redacts them.
 func (p *Proxy) ConfigDump(includeEDS bool) *adminv3.ConfigDump {
 	p.mu.Lock()
 	clusters := &adminv3.ClustersConfigDump{VersionInfo: p.versions[resource.ClusterType]}
@@ -48,7 +48,16 @@ func (p *Proxy) ConfigDump(includeEDS bool) *adminv3.ConfigDump {
 			VersionInfo: e.version, RouteConfig: pack(e.msg), LastUpdated: timestamppb.New(e.updated),
 		})
 	}
-	parts := []proto.Message{clusters, listeners, routes}
+	// Envoy's secrets dump shows the certificates of TLS listeners, their
+	// private keys redacted (a sensitive field, as api_key_auth's keys).
+	secrets := &adminv3.SecretsConfigDump{}
+	for _, name := range slices.Sorted(maps.Keys(p.secrets)) {
+		e := p.secrets[name]
+		secrets.DynamicActiveSecrets = append(secrets.DynamicActiveSecrets, &adminv3.SecretsConfigDump_DynamicSecret{
+			Name: name, VersionInfo: e.version, Secret: pack(e.msg), LastUpdated: timestamppb.New(e.updated),
+		})
+	}
+	parts := []proto.Message{clusters, listeners, routes, secrets}
 	if includeEDS {
 		eds := &adminv3.EndpointsConfigDump{}
 		for _, name := range slices.Sorted(maps.Keys(p.endpoints)) {

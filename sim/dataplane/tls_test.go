@@ -2,15 +2,18 @@ package dataplane_test
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	adminv3 "github.com/envoyproxy/go-control-plane/envoy/admin/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	tlsinspectorv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/listener/tls_inspector/v3"
@@ -162,6 +165,29 @@ func TestTLSTermination(t *testing.T) {
 			t.Errorf("SNI %q: certificate %q, ALPN %q, status %d, x-forwarded-proto %q; want %q, http/1.1, 200, https",
 				tc.sni, got.certName, got.alpn, got.status, got.echoed.header("X-Forwarded-Proto"), tc.wantCert)
 		}
+	}
+
+	// The admin interface shows the certificates, never their keys.
+	var dumped []string
+	for _, c := range e.proxy.ConfigDump(false).GetConfigs() {
+		secrets := &adminv3.SecretsConfigDump{}
+		if c.UnmarshalTo(secrets) != nil {
+			continue
+		}
+		for _, ds := range secrets.GetDynamicActiveSecrets() {
+			sec := &tlsv3.Secret{}
+			if err := ds.GetSecret().UnmarshalTo(sec); err != nil {
+				t.Fatal(err)
+			}
+			key := sec.GetTlsCertificate().GetPrivateKey()
+			if bytes.Contains(key.GetInlineBytes(), []byte("PRIVATE KEY")) || key.GetInlineString() != "" && key.GetInlineString() != "[redacted]" {
+				t.Errorf("config dump shows the private key of %s", ds.GetName())
+			}
+			dumped = append(dumped, ds.GetName())
+		}
+	}
+	if want := []string{"ns/default", "ns/exact", "ns/wildcard"}; !slices.Equal(dumped, want) {
+		t.Errorf("config dump secrets %q, want %q", dumped, want)
 	}
 
 	// Plain text to a listener whose every chain is TLS: the handshake
