@@ -52,10 +52,13 @@ func Any(t testing.TB, m proto.Message) *anypb.Any {
 // ListenerName is the translator's listener name for a Gateway port.
 func ListenerName(port uint32) string { return fmt.Sprintf("listener~%d", port) }
 
-// Listener is the translator's Listener for a Gateway port: 0.0.0.0:port,
-// one HCM (stat_prefix http, strip_any_host_port, use_remote_address) with
-// RDS over ADS, and the
-// http filters [api_key_auth (empty, disabled), router].
+// Listener is a Listener for a Gateway port in the translator's manner:
+// 0.0.0.0:port, one HCM (stat_prefix http, use_remote_address) with RDS
+// over ADS, and the http filters [api_key_auth (empty, disabled), router].
+// It strips any port from Host (strip_any_host_port), which the translator
+// no longer does (its route configurations ignore the port in matching
+// instead): the sim's tests of host matching and of the Host sent upstream
+// are written against this one.
 func Listener(t testing.TB, port uint32, mutate ...func(*hcmv3.HttpConnectionManager)) *listenerv3.Listener {
 	t.Helper()
 	name := ListenerName(port)
