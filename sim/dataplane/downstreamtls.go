@@ -31,7 +31,8 @@ type downstreamTLS struct {
 // speaks.
 var alpnServed = []string{"http/1.1"}
 
-// Envoy's server defaults (tls.proto TlsParameters): TLS 1.2 to 1.3.
+// tlsVersions are tls_params' protocol versions as crypto/tls numbers.
+// Envoy's server default, TLS_AUTO, is TLS 1.2 to 1.3 (compileDownstreamTLS).
 var tlsVersions = map[tlsv3.TlsParameters_TlsProtocol]uint16{
 	tlsv3.TlsParameters_TLSv1_0: tls.VersionTLS10,
 	tlsv3.TlsParameters_TLSv1_1: tls.VersionTLS11,

@@ -11,6 +11,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"iter"
 	"log/slog"
 	"maps"
 	"net"
@@ -423,23 +424,34 @@ func (p *Proxy) statScopes(typeURL, name string) []string {
 		}
 		return out
 	}
-	for _, l := range p.listeners {
-		for _, c := range l.spec.chains {
-			if c.hcm.rdsName == name {
-				out = append(out, "http."+c.hcm.statPrefix+".rds."+name+".")
+	for c := range p.chains() {
+		if c.hcm.rdsName == name {
+			out = append(out, "http."+c.hcm.statPrefix+".rds."+name+".")
+		}
+	}
+	// Chains of one listener often share a route configuration and a stat
+	// prefix: count the update once per scope.
+	return slices.Compact(slices.Sorted(slices.Values(out)))
+}
+
+// chains are the filter chains of every listener in force.
+func (p *Proxy) chains() iter.Seq[*chainSpec] {
+	return func(yield func(*chainSpec) bool) {
+		for _, l := range p.listeners {
+			for _, c := range l.spec.chains {
+				if !yield(c) {
+					return
+				}
 			}
 		}
 	}
-	return slices.Compact(slices.Sorted(slices.Values(out)))
 }
 
 func (p *Proxy) routeNames() []string {
 	var names []string
-	for _, l := range p.listeners {
-		for _, c := range l.spec.chains {
-			if n := c.hcm.rdsName; n != "" {
-				names = append(names, n)
-			}
+	for c := range p.chains() {
+		if n := c.hcm.rdsName; n != "" {
+			names = append(names, n)
 		}
 	}
 	return names
@@ -447,11 +459,9 @@ func (p *Proxy) routeNames() []string {
 
 func (p *Proxy) secretNames() []string {
 	var names []string
-	for _, l := range p.listeners {
-		for _, c := range l.spec.chains {
-			if c.tls != nil {
-				names = append(names, c.tls.sdsNames...)
-			}
+	for c := range p.chains() {
+		if c.tls != nil {
+			names = append(names, c.tls.sdsNames...)
 		}
 	}
 	return names
