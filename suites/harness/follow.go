@@ -19,13 +19,16 @@ import (
 const rewatchPause = 100 * time.Millisecond
 
 // follow calls seen with the object (or the error reading it) now and
-// after every change to it, until seen returns true or ctx ends. It reads
+// after every change to it, until seen returns true, timeout passes or ctx
+// ends. It reads
 // the object once, then watches it from that version: a wait costs the API
 // server one request, however long it lasts, and sees a change as soon as
 // it is written. (Polling at the suites' 20 ms made GETs of Gateways the
 // API server's most frequent request.)
 func follow(ctx context.Context, res *resources.Resources, gvk schema.GroupVersionKind, namespace, name string,
-	apiTimeout time.Duration, seen func(*unstructured.Unstructured, error) bool) error {
+	timeout, apiTimeout time.Duration, seen func(*unstructured.Unstructured, error) bool) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	wc, err := client.NewWithWatch(res.GetConfig(), client.Options{Scheme: res.GetScheme(), Mapper: res.GetControllerRuntimeClient().RESTMapper()})
 	if err != nil {
 		return fmt.Errorf("watch client: %w", err)
@@ -50,7 +53,10 @@ func follow(ctx context.Context, res *resources.Resources, gvk schema.GroupVersi
 			continue
 		}
 		done, err := watchFrom(ctx, wc, gvk, namespace, name, version, seen)
-		if done || ctx.Err() != nil {
+		switch {
+		case done:
+			return nil
+		case ctx.Err() != nil:
 			return ctx.Err()
 		}
 		if err != nil {

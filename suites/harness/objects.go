@@ -154,10 +154,8 @@ func getUnstructured(ctx context.Context, res *resources.Resources, gvk schema.G
 // timeout passes; the error carries check's last explanation.
 func awaitObject(ctx context.Context, res *resources.Resources, gvk schema.GroupVersionKind, namespace, name string,
 	timeout, apiTimeout time.Duration, check func(*unstructured.Unstructured) string) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 	why := "not read yet"
-	err := follow(ctx, res, gvk, namespace, name, apiTimeout, func(u *unstructured.Unstructured, err error) bool {
+	err := follow(ctx, res, gvk, namespace, name, timeout, apiTimeout, func(u *unstructured.Unstructured, err error) bool {
 		if err != nil {
 			why = err.Error()
 			return false

@@ -38,9 +38,7 @@ func (x *execution) expectCondition(ctx context.Context, s scenario.ConditionSte
 		diffs = checkListenerConditions(u, s.Listener, s.Condition, messages)
 		return len(diffs) == 0
 	}
-	waitCtx, cancel := context.WithTimeout(ctx, x.timeouts.StatusTimeout)
-	defer cancel()
-	err = follow(waitCtx, x.res, x.kind(s.Ref.Kind), ns, s.Ref.Name, x.timeouts.APITimeout, held)
+	err = follow(ctx, x.res, x.kind(s.Ref.Kind), ns, s.Ref.Name, x.timeouts.StatusTimeout, x.timeouts.APITimeout, held)
 	kind := x.kind(s.Ref.Kind).Kind
 	if leak != "" {
 		return fmt.Errorf("%s %s/%s status contains an API key: %s", kind, ns, s.Ref.Name, leak)
