@@ -27,7 +27,9 @@ func TestAwaitObjectFollowsChanges(t *testing.T) {
 	}
 
 	done := make(chan error, 1)
-	go func() { done <- awaitObject(ctx, res, kind, "default", "followed", 20*time.Second, 5*time.Second, ready) }()
+	go func() {
+		done <- awaitObject(ctx, res, kind, "default", "followed", 20*time.Second, 5*time.Second, ready)
+	}()
 	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "followed", Namespace: "default"}, Data: map[string]string{"state": "starting"}}
 	time.Sleep(200 * time.Millisecond) // the wait has read "not found" and watches
 	if err := res.Create(ctx, cm); err != nil {
